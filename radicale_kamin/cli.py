@@ -1,0 +1,32 @@
+"""The ``kamin`` command: one sub-command per module in ``commands/``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Optional, Sequence
+
+# Each name is a module radicale_kamin.commands.<name> with
+# ``register(subparsers)`` that adds its parser and sets ``func``.
+COMMANDS = ("address",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kamin",
+        description="radicale_kamin: the chimney-sweep calendar's tools.")
+    subparsers = parser.add_subparsers(dest="command", required=True,
+                                       metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module("radicale_kamin.commands." + name).register(subparsers)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of ``kamin``; see ``radicale_kamin.cli``."""
