@@ -1,0 +1,148 @@
+"""The entry profile: VEVENT ⇄ ``Entry``/``Derived``.
+
+The only module that knows the property names of ``CONTRACT.md`` section 1.
+It reads and rewrites an item's text line by line (``icslines``), so every
+property the server does not own stays exactly as the client wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from radicale_kamin import icslines
+from radicale_kamin.entry import Derived, Entry, Settings, derive, EntryRejected
+
+# Entry field → property, for the facts clients write.
+FACT_PROPERTIES = {
+    "kind": "X-KAMIN-KIND",
+    "building": "X-KAMIN-BUILDING",
+    "customer": "X-KAMIN-CUSTOMER",
+    "phone": "X-KAMIN-PHONE",
+    "outcome": "X-KAMIN-OUTCOME",
+    "attempts": "X-KAMIN-ATTEMPTS",
+    "callback": "X-KAMIN-CALLBACK",
+}
+STATE_PROPERTY = "X-KAMIN-STATUS"
+ADDRESS_PROPERTY = "X-KAMIN-ADDRESS"
+COLOR_PROPERTY = "COLOR"
+
+# Appended in this order after the client's own lines.
+_SERVER_LINES = tuple(FACT_PROPERTIES.values()) + (
+    STATE_PROPERTY, ADDRESS_PROPERTY, COLOR_PROPERTY)
+
+
+def events(calendar: icslines.Component) -> list[icslines.Component]:
+    return list(calendar.components("VEVENT"))
+
+
+def event_key(event: icslines.Component) -> str:
+    """Which occurrence a VEVENT is: '' for the master, else the digits of
+    its RECURRENCE-ID (the same whatever the client's TZID spelling)."""
+    line = event.first("RECURRENCE-ID")
+    return re.sub(r"\D", "", line.value)[:14] if line else ""
+
+
+def _text(event: icslines.Component, name: str) -> Optional[str]:
+    line = event.first(name)
+    return icslines.unescape_text(line.value) if line else None
+
+
+def read_event(event: icslines.Component) -> Entry:
+    categories: list[str] = []
+    for line in event.props("CATEGORIES"):
+        categories.extend(c for c in icslines.split_list(line.value) if c.strip())
+    return Entry(
+        **{field: _text(event, name) for field, name in FACT_PROPERTIES.items()},
+        location=_text(event, "LOCATION"),
+        summary=_text(event, "SUMMARY"),
+        status=_text(event, "STATUS"),
+        categories=tuple(categories),
+        state=_text(event, STATE_PROPERTY),
+    )
+
+
+def read_entries(text: str) -> dict[str, Entry]:
+    """Every VEVENT of an item by ``event_key``."""
+    return {event_key(e): read_event(e) for e in events(icslines.parse(text))}
+
+
+def _set_standard(event: icslines.Component, name: str,
+                  value: Optional[str]) -> None:
+    """Set a standard property in place, keeping its position and params."""
+    lines = event.props(name)
+    if value is None:
+        event.remove(name)
+        return
+    if not lines:
+        event.lines.append(icslines.Line(name, [], icslines.escape_text(value)))
+        return
+    first = lines[0]
+    escaped = icslines.escape_text(value)
+    if first.value != escaped:
+        first.value, first.raw = escaped, None
+    event.lines = [line for line in event.lines
+                   if not (isinstance(line, icslines.Line) and line.name == name
+                           and line is not first)]
+
+
+def write_event(event: icslines.Component, derived: Derived) -> None:
+    _set_standard(event, "SUMMARY", derived.summary)
+    _set_standard(event, "LOCATION", derived.location)
+    _set_standard(event, "STATUS", derived.status)
+    categories = event.props("CATEGORIES")
+    merged = ",".join(icslines.escape_text(c) for c in derived.categories)
+    if categories and categories[0].value == merged and len(categories) == 1:
+        pass
+    else:
+        params = categories[0].params if categories else []
+        event.remove("CATEGORIES")
+        event.lines.append(icslines.Line("CATEGORIES", list(params), merged))
+    values = {
+        "X-KAMIN-KIND": derived.kind,
+        "X-KAMIN-BUILDING": derived.building,
+        "X-KAMIN-CUSTOMER": derived.customer,
+        "X-KAMIN-PHONE": derived.phone,
+        "X-KAMIN-OUTCOME": derived.outcome,
+        "X-KAMIN-ATTEMPTS": str(derived.attempts) if derived.attempts else None,
+        "X-KAMIN-CALLBACK": derived.callback,
+        STATE_PROPERTY: derived.state.name,
+        ADDRESS_PROPERTY: derived.address,
+        COLOR_PROPERTY: derived.state.colour,
+    }
+    wanted = [icslines.Line(name, [], icslines.escape_text(values[name]))
+              for name in _SERVER_LINES if values[name] is not None]
+    current = [line for line in event.lines if isinstance(line, icslines.Line)
+               and line.name in _SERVER_LINES]
+    if [(l.name, l.value) for l in current] == [(l.name, l.value) for l in wanted]:
+        return
+    for name in _SERVER_LINES:
+        event.remove(name)
+    event.lines.extend(wanted)
+
+
+def derive_text(text: str, stored_text: Optional[str] = None,
+                settings: Settings = Settings()) -> tuple[str, list[Derived]]:
+    """The item to store for a client's ``text``: every VEVENT derived, the
+    stored version (if any) supplying what the client omitted.
+
+    Raises ``EntryRejected`` naming every problem of every VEVENT.
+    """
+    calendar = icslines.parse(text)
+    stored = read_entries(stored_text) if stored_text else {}
+    problems: list[str] = []
+    results = []
+    for event in events(calendar):
+        key = event_key(event)
+        try:
+            derived = derive(read_event(event), stored.get(key), settings)
+        except EntryRejected as e:
+            where = " (occurrence %s)" % key if key else ""
+            problems.extend(p + where for p in e.problems)
+            continue
+        results.append((event, derived))
+    if problems:
+        raise EntryRejected(problems)
+    for event, derived in results:
+        write_event(event, derived)
+    return icslines.serialize(calendar), [d for _, d in results]

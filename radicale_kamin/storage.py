@@ -1,0 +1,148 @@
+"""The Radicale storage plugin: derive every calendar entry on every write.
+
+``[storage] type = radicale_kamin.storage``. The ``.ics`` files stay the
+only source of truth; what is stored is what the server derived (state,
+colour, labels, normalised phone and address), whichever way it arrived:
+
+* a single-item PUT → ``Collection.upload``;
+* a whole-calendar PUT (also the web page's upload) → ``create_collection``;
+* MOVE → ``Storage.move``.
+
+Each of them runs inside Radicale's storage write lock. A refused entry
+raises ``EntryRejected`` (a ValueError): Radicale answers 400 and stores
+nothing; ``radicale_kamin.wsgi`` turns that into a readable message.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any, Iterable, Mapping, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import radicale.item as radicale_item
+from radicale import pathutils
+from radicale.log import logger
+from radicale.storage import multifilesystem
+
+from radicale_kamin import privacy, profile
+from radicale_kamin.entry import Settings
+from radicale_kamin.recurrence import check_recurrence
+
+PLUGIN_CONFIG_SCHEMA = {
+    "storage": {
+        "kamin_timezone": {
+            "value": "Europe/Berlin",
+            "help": "time zone of the business: times without offset are local "
+                    "time here (callbacks, calling windows)",
+            "type": str},
+        "kamin_phone_region": {
+            "value": "DE",
+            "help": "region for phone numbers written without +country code",
+            "type": str},
+    },
+}
+
+
+def load_settings(configuration: Any) -> Settings:
+    """The plugin's options of ``[storage]``, checked at start-up."""
+    config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
+    name = config.get("storage", "kamin_timezone")
+    try:
+        timezone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise RuntimeError("[storage] kamin_timezone: unknown time zone %r" % name) from e
+    return Settings(timezone=timezone,
+                    phone_region=config.get("storage", "kamin_phone_region").upper())
+
+
+def _guard_recurrences(check_and_sanitize_items):
+    """Radicale expands recurrences while preparing a PUT, before any storage
+    call; refusing a runaway rule must happen before that, so this wraps
+    Radicale's item check (the earliest step a plugin can reach)."""
+    @functools.wraps(check_and_sanitize_items)
+    def guarded(vobject_items, *args, **kwargs):
+        for vobject_item in vobject_items:
+            for component in getattr(vobject_item, "vevent_list", ()):
+                check_recurrence(component)
+        return check_and_sanitize_items(vobject_items, *args, **kwargs)
+    guarded.kamin_guarded = True
+    return guarded
+
+
+def _install_guards() -> None:
+    if not getattr(radicale_item.check_and_sanitize_items, "kamin_guarded", False):
+        radicale_item.check_and_sanitize_items = _guard_recurrences(
+            radicale_item.check_and_sanitize_items)
+    privacy.install(logger)
+
+
+class Collection(multifilesystem.Collection):
+
+    def upload(self, href: str, item: radicale_item.Item):
+        if self.tag == "VCALENDAR":
+            stored = self._get(href, verify_href=False)
+            item = self._storage.derive_item(item, stored, self.path)
+        return super().upload(href, item)
+
+
+class Storage(multifilesystem.Storage):
+
+    _collection_class = Collection
+
+    def __init__(self, configuration) -> None:
+        super().__init__(configuration)
+        self.settings = load_settings(configuration)
+        _install_guards()
+
+    def derive_item(self, item: radicale_item.Item,
+                    stored: Optional[radicale_item.Item],
+                    collection_path: str) -> radicale_item.Item:
+        """``item`` as it is to be stored; raises ``EntryRejected``."""
+        if item.name != "VCALENDAR" or item.component_name != "VEVENT":
+            return item
+        for component in getattr(item.vobject_item, "vevent_list", ()):
+            check_recurrence(component)
+        text = item.serialize()
+        derived, _ = profile.derive_text(
+            text, stored.serialize() if stored is not None else None,
+            self.settings)
+        if derived == text:
+            return item
+        # Only server-owned lines changed: UID, component and time range
+        # are the client's, so Radicale's cached facts carry over.
+        return radicale_item.Item(
+            collection_path=collection_path, text=derived,
+            uid=item.uid, name=item.name, component_name=item.component_name,
+            time_range=item.time_range)
+
+    def _stored_by_uid(self, sane_path: str) -> Mapping[str, radicale_item.Item]:
+        folder = pathutils.path_to_filesystem(
+            self._get_collection_root_folder(), sane_path, self._is_collision_free)
+        if not os.path.isdir(folder):
+            return {}
+        collection = self._collection_class(
+            self, pathutils.unstrip_path(sane_path, True))
+        if collection.tag != "VCALENDAR":
+            return {}
+        return {item.uid: item for item in collection.get_all()}
+
+    def create_collection(self, href: str,
+                          items: Optional[Iterable[radicale_item.Item]] = None,
+                          props=None):
+        if items is not None and props and props.get("tag") == "VCALENDAR":
+            sane_path = pathutils.strip_path(href)
+            stored = self._stored_by_uid(sane_path)
+            # Every entry is derived (and may be refused) before anything is
+            # written: a refused entry leaves the old calendar untouched.
+            items = [self.derive_item(item, stored.get(item.uid), sane_path)
+                     for item in items]
+        return super().create_collection(href, items, props)
+
+    def move(self, item: radicale_item.Item, to_collection, to_href: str) -> None:
+        derived = item
+        if to_collection.tag == "VCALENDAR":
+            derived = self.derive_item(item, item, to_collection.path)
+        super().move(item, to_collection, to_href)
+        if derived is not item:
+            to_collection.upload(to_href, derived)
