@@ -1,26 +1,74 @@
-"""German addresses and phones → canonical parts and a verdict.
+"""German addresses and phones → canonical parts and a verdict (ADDRESS-RULES.md).
 
-Interim version for the foundation: recognises ``Straße Nr, PLZ Ort`` and
-``PLZ Ort, Straße Nr`` and judges completeness only. The full normaliser of
-ADDRESS-RULES.md (reference data, repairs) is issue 3's; it keeps this
-interface.
+``normalise(record)`` is the one entry point: it takes what a source gives
+(free text in ``address`` and/or CSV-like columns, ``phone``, ``mobile``)
+and returns an :class:`AddressResult` with the canonical parts, the verdict
+``green`` / ``orange`` / ``red`` and the reasons. Pure: no I/O besides the
+postcode table loaded once, no Radicale import.
+
+The work is split by concern: ``address_text`` reads the structure out of
+free text, ``places`` checks PLZ and city against the reference data
+(repairs R1–R4, T, C), ``streets`` writes street and number canonically,
+``phone`` applies P1–P4. This module assembles and judges.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Mapping, Optional
 
-from radicale_kamin.phone import parse_phone
+from radicale_kamin.address_text import RawAddress, read_address, unescape
+from radicale_kamin.names import fold
+from radicale_kamin.phone import Phone, find_phone, has_number_text
+from radicale_kamin.places import PlaceResult, resolve, split_district
+from radicale_kamin.postcodes import table
+from radicale_kamin.streets import canonical_number, canonical_street
 
 VERDICTS = ("green", "orange", "red")
+
+# Reason codes (stable, English) → German text for the office. Data, not branches:
+# a new reason is a new row here and one line where it is detected.
+REASON_TEXTS = {
+    # red: nothing to import
+    "address-empty": "Keine Adresse angegeben",
+    "address-unrecognised": "Adresse nicht erkennbar",
+    "street-missing": "Keine Straße erkennbar (nur PLZ/Ort)",
+    "place-missing": "Weder PLZ noch Ort angegeben",
+    "postbox": "Postfach/Packstation ist keine Gebäudeadresse",
+    "phone-only": "Nur eine Telefonnummer, keine Adresse",
+    # orange: needs rework
+    "number-missing": "Hausnummer fehlt",
+    "postcode-missing": "PLZ fehlt",
+    "postcode-malformed": "PLZ ungültig geschrieben",
+    "postcode-unknown": "PLZ existiert nicht",
+    "city-missing": "Ort fehlt",
+    "city-from-postcode": "Ort aus der PLZ ergänzt – bitte prüfen",
+    "postcode-city-mismatch": "PLZ und Ort passen nicht zusammen",
+    "foreign-address": "Adresse im Ausland",
+    "several-addresses": "Mehrere Adressen im Feld – die erste wurde übernommen",
+    "phone-missing": "Telefonnummer fehlt",
+    "phone-invalid": "Telefonnummer ungültig",
+}
+# Repairs done on the way (informational; they do not change the verdict).
+REPAIR_TEXTS = {
+    "R1": "Führende Null der PLZ ergänzt",
+    "R2": "PLZ aus Excel-Zahl repariert",
+    "R3": "Umlaute im Ortsnamen wiederhergestellt",
+    "R4": "Ortsname ausgeschrieben",
+    "T": "Tippfehler im Ortsnamen korrigiert",
+    "C": "Ort aus der PLZ ergänzt",
+}
+_COLUMNS = ("street", "housenumber", "zip", "city", "district")
 
 
 @dataclass(frozen=True)
 class Reason:
     code: str      # stable English code, e.g. "phone-missing"
     text: str      # German text for the office
+
+
+def reason(code: str) -> Reason:
+    return Reason(code, REASON_TEXTS[code])
 
 
 @dataclass(frozen=True)
@@ -35,6 +83,7 @@ class AddressResult:
     phone_type: Optional[str] = None
     verdict: str = "red"
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
+    repairs: tuple[str, ...] = field(default_factory=tuple)
 
     def location_line(self) -> Optional[str]:
         """``Straße Nr, PLZ Ort`` — None when no address was recognised."""
@@ -45,27 +94,105 @@ class AddressResult:
         return ", ".join(p for p in (first, second) if p)
 
     def as_json(self) -> dict:
+        """The flat JSON of CONTRACT.md section 4, plus German texts and repairs."""
         data = asdict(self)
         data["reasons"] = [r.code for r in self.reasons]
+        data["reasons_de"] = [r.text for r in self.reasons]
+        data["repairs"] = list(self.repairs)
         return data
 
 
-_STREET = r"(?P<street>[^\d,]*[^\d\s,])\s*(?P<number>\d+\s*[a-zA-Z]?)"
-_PLACE = r"(?P<postcode>\d{5})\s+(?P<city>[^,\d]+)"
-_PATTERNS = (re.compile(r"^\s*%s\s*,?\s*%s\s*$" % (_STREET, _PLACE)),
-             re.compile(r"^\s*%s\s*,?\s*%s\s*$" % (_PLACE, _STREET)))
+def _text(record: Mapping[str, Optional[str]], key: str) -> str:
+    value = record.get(key)
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _is_city(name: str) -> bool:
+    name, _ = split_district(name)
+    return bool(name) and bool(table().named(name) or table().named(name.split("-")[0]))
+
+
+def _columns_text(record: Mapping[str, Optional[str]]) -> str:
+    """CSV columns as one address line; misplaced content is sorted out by the text reader."""
+    street = " ".join(p for p in (_text(record, "street"), _text(record, "housenumber")) if p)
+    place = " ".join(p for p in (_text(record, "zip"), _text(record, "city")) if p)
+    return "\n".join(p for p in (street, place) if p)
+
+
+def read(record: Mapping[str, Optional[str]]) -> RawAddress:
+    """The raw pieces of a record: columns when there are any, else the free text."""
+    columns = _columns_text(record)
+    free_text = unescape(str(record.get("address") or ""))
+    raw = read_address(columns or free_text, _is_city)
+    if columns and not raw.street and free_text.strip():
+        raw = read_address(free_text, _is_city)
+    district = _text(record, "district")
+    if district:
+        raw.district = split_district("OT " + district)[1] if district.lower().startswith(("ot ", "ortsteil")) \
+            else district
+    return raw
+
+
+def find_record_phone(record: Mapping[str, Optional[str]]) -> tuple[Optional[Phone], bool]:
+    """P1: phone, mobile, then labelled numbers in the address text; (phone, anything typed)."""
+    for key in ("phone", "mobile"):
+        phone = find_phone(_text(record, key))
+        if phone:
+            return phone, True
+    phone = find_phone(unescape(str(record.get("address") or "")), labelled_only=True)
+    typed = any(has_number_text(_text(record, k)) for k in ("phone", "mobile"))
+    return phone, typed or phone is not None
 
 
 def normalise(record: Mapping[str, Optional[str]], region: str = "DE") -> AddressResult:
-    text = (record.get("address") or "").replace("\\,", ",").replace("\\n", ", ")
-    phone = parse_phone(record.get("phone"), region) or parse_phone(record.get("mobile"), region)
+    """Canonical parts and verdict for one record (see ADDRESS-RULES.md)."""
+    phone, phone_typed = find_record_phone(record)
     phone_parts = dict(phone_e164=phone.e164, phone_type=phone.type) if phone else {}
-    match = next((m for m in (p.match(text) for p in _PATTERNS) if m), None)
-    if match is None:
-        return AddressResult(verdict="red", reasons=(Reason("address-unrecognised", "Adresse nicht erkannt"),),
-                             **phone_parts)
-    parts = {k: " ".join(v.split()) for k, v in match.groupdict().items()}
-    parts["number"] = parts["number"].replace(" ", "").lower()
-    reasons = () if phone else (Reason("phone-missing", "Telefonnummer fehlt oder ungültig"),)
-    return AddressResult(country="DE", verdict="orange" if reasons else "green",
-                         reasons=reasons, **parts, **phone_parts)
+    raw = read(record)
+    red = _red_reason(raw, phone)
+    if red:
+        return AddressResult(verdict="red", reasons=(reason(red),), **phone_parts)
+    place = resolve(raw.postcode, raw.city, raw.district, raw.country_hint)
+    codes = _orange_reasons(raw, place, phone, phone_typed)
+    return AddressResult(
+        street=canonical_street(raw.street),
+        number=canonical_number(raw.number) if raw.number else None,
+        postcode=place.postcode, city=place.city, district=_district(place), country=place.country,
+        verdict="orange" if codes else "green",
+        reasons=tuple(reason(c) for c in codes), repairs=tuple(place.repairs), **phone_parts)
+
+
+def _district(place: PlaceResult) -> Optional[str]:
+    if not place.district or (place.city and fold(place.district) == fold(place.city)):
+        return None
+    return place.district
+
+
+def _red_reason(raw: RawAddress, phone: Optional[Phone]) -> Optional[str]:
+    """Why no building address can be extracted, or None."""
+    if raw.street and (raw.postcode or raw.city):
+        return None
+    if raw.street:
+        return "place-missing"
+    if raw.postfach:
+        return "postbox"
+    if raw.postcode or raw.city:
+        return "street-missing"
+    if not raw.had_text:
+        return "phone-only" if phone else "address-empty"
+    return "address-unrecognised"
+
+
+def _orange_reasons(raw: RawAddress, place: PlaceResult, phone: Optional[Phone], phone_typed: bool) -> list[str]:
+    codes = []
+    if not raw.number:
+        codes.append("number-missing")
+    codes += {"missing": ["postcode-missing"], "malformed": ["postcode-malformed"],
+              "unknown": ["postcode-unknown"], "foreign": ["foreign-address"]}.get(place.postcode_status, [])
+    codes += {"missing": ["city-missing"], "filled": ["city-from-postcode"],
+              "mismatch": ["postcode-city-mismatch"]}.get(place.city_status, [])
+    if raw.several:
+        codes.append("several-addresses")
+    if not phone:
+        codes.append("phone-invalid" if phone_typed else "phone-missing")
+    return codes

@@ -1,0 +1,174 @@
+"""The normaliser end to end: canonical parts and verdict (ADDRESS-RULES.md)."""
+
+from radicale_kamin.address import normalise
+
+PHONE = "0351 1234567"
+
+
+def parts(result):
+    return (result.street, result.number, result.postcode, result.city, result.district, result.country)
+
+
+def codes(result):
+    return [r.code for r in result.reasons]
+
+
+def test_complete_address_with_valid_phone_is_green():
+    result = normalise({"address": "Hauptstr.12, 1067 Dresden", "phone": PHONE})
+    assert parts(result) == ("Hauptstraße", "12", "01067", "Dresden", None, "DE")
+    assert result.verdict == "green"
+    assert result.location_line() == "Hauptstraße 12, 01067 Dresden"
+
+
+def test_plz_first_and_letter_suffix():
+    result = normalise({"address": "80331 München, Hauptstraße 12 a", "phone": PHONE})
+    assert parts(result)[:4] == ("Hauptstraße", "12a", "80331", "München")
+    assert result.verdict == "green"
+
+
+def test_icalendar_escapes_are_undone():
+    result = normalise({"address": "Hauptstr. 12\\, 01067 Dresden", "phone": PHONE})
+    assert result.verdict == "green"
+
+
+def test_street_with_ordinal_keeps_its_digits():
+    result = normalise({"address": "Str. des 17. Juni 110, 10623 Berlin", "phone": PHONE})
+    assert (result.street, result.number) == ("Straße des 17. Juni", "110")
+
+
+def test_street_whose_only_digits_belong_to_the_name_has_no_number():
+    result = normalise({"address": "Str. des 17. Juni, 10623 Berlin", "phone": PHONE})
+    assert (result.number, result.verdict, codes(result)) == (None, "orange", ["number-missing"])
+
+
+def test_lowercase_street_abbreviation_is_written_out():
+    assert normalise({"address": "hauptstr. 5, 01067 Dresden"}).street == "Hauptstraße"
+
+
+def test_number_range_and_fraction_forms():
+    assert normalise({"address": "Karl-Marx-Str. 12 bis 14, 01067 Dresden"}).number == "12-14"
+    assert normalise({"address": "Am Markt 7½, 01067 Dresden"}).number == "7 1/2"
+    assert normalise({"address": "Lindenweg 12/1, 01067 Dresden"}).number == "12/1"
+
+
+def test_names_and_care_of_lines_are_dropped():
+    result = normalise({"address": "Max Mustermann\nc/o Müller\nKarl-Marx-Str. 12\n01067 Dresden",
+                        "phone": PHONE})
+    assert (result.street, result.verdict) == ("Karl-Marx-Straße", "green")
+
+
+def test_floor_note_is_dropped():
+    result = normalise({"address": "Hauptstr. 12, 2. OG links, 01067 Dresden", "phone": PHONE})
+    assert (result.street, result.number, result.verdict) == ("Hauptstraße", "12", "green")
+
+
+def test_country_name_is_dropped():
+    assert normalise({"address": "Hauptstr. 12, 01067 Dresden, Deutschland", "phone": PHONE}).verdict == "green"
+
+
+def test_ortsteil_in_place_of_municipality():
+    result = normalise({"address": "Dorfstr. 3, 15377 Bollersdorf", "phone": PHONE})
+    assert (result.city, result.district, result.verdict) == ("Oberbarnim", "Bollersdorf", "green")
+
+
+def test_ot_marker_names_the_district():
+    result = normalise({"address": "Dorfstr. 3, 16831 Rheinsberg OT Kagar", "phone": PHONE})
+    assert (result.city, result.district) == ("Rheinsberg", "Kagar")
+
+
+def test_labelled_phone_in_address_counts_and_fax_does_not():
+    result = normalise({"address": "Hauptstr. 12, 01067 Dresden, Fax 0351 111111, Tel. 0351 222222"})
+    assert (result.phone_e164, result.verdict) == ("+49351222222", "green")
+
+
+def test_missing_phone_makes_orange():
+    result = normalise({"address": "Hauptstr. 12, 01067 Dresden"})
+    assert (result.verdict, codes(result)) == ("orange", ["phone-missing"])
+
+
+def test_local_number_without_area_code_makes_orange():
+    assert codes(normalise({"address": "Hauptstr. 12, 01067 Dresden", "phone": "5551234"})) == ["phone-invalid"]
+
+
+def test_wrong_plz_for_city_is_orange_not_red():
+    result = normalise({"address": "Hauptstr. 12, 80331 Berlin", "phone": PHONE})
+    assert (result.verdict, codes(result)) == ("orange", ["postcode-city-mismatch"])
+
+
+def test_unknown_plz_is_orange():
+    assert codes(normalise({"address": "Hauptstr. 12, 99999 Dresden", "phone": PHONE})) == ["postcode-unknown"]
+
+
+def test_plz_is_never_guessed_from_the_city():
+    result = normalise({"address": "Hauptstr. 12, Muenchen", "phone": PHONE})
+    assert (result.postcode, result.city, codes(result)) == (None, "München", ["postcode-missing"])
+
+
+def test_missing_city_is_filled_from_unique_plz_but_stays_orange():
+    result = normalise({"address": "Hauptstr. 12, 01067", "phone": PHONE})
+    assert (result.city, result.verdict) == ("Dresden", "orange")
+
+
+def test_two_addresses_take_the_first_and_turn_orange():
+    result = normalise({"address": "Hauptstr. 12, 01067 Dresden; Nebenstr. 3, 04109 Leipzig", "phone": PHONE})
+    assert (result.street, result.postcode, codes(result)) == ("Hauptstraße", "01067", ["several-addresses"])
+
+
+def test_austrian_address_is_foreign_and_keeps_four_digits():
+    result = normalise({"address": "Stephansplatz 1, A-1010 Wien", "phone": "+43 1 5123456"})
+    assert (result.postcode, result.country, result.verdict) == ("1010", "AT", "orange")
+
+
+def test_swiss_address_is_foreign():
+    result = normalise({"address": "Bahnhofstrasse 1, CH-8001 Zürich", "phone": PHONE})
+    assert (result.postcode, result.country, result.verdict) == ("8001", "CH", "orange")
+
+
+def test_csv_columns_with_excel_plz():
+    result = normalise({"street": "Hauptstr.", "housenumber": "12 A", "zip": "4109.0", "city": "Leipzig",
+                        "phone": PHONE})
+    assert parts(result)[:4] == ("Hauptstraße", "12a", "04109", "Leipzig")
+    assert result.verdict == "green"
+
+
+def test_csv_plz_in_city_column():
+    result = normalise({"street": "Hauptstr. 12", "city": "01067 Dresden", "phone": PHONE})
+    assert (result.postcode, result.city, result.verdict) == ("01067", "Dresden", "green")
+
+
+def test_empty_record_is_red():
+    assert normalise({"address": "   "}).verdict == "red"
+
+
+def test_notes_are_red():
+    assert normalise({"address": "siehe Rechnung"}).verdict == "red"
+    assert normalise({"address": "???"}).verdict == "red"
+
+
+def test_plz_and_city_without_street_is_red():
+    assert codes(normalise({"address": "01067 Dresden"})) == ["street-missing"]
+
+
+def test_street_without_plz_and_city_is_red():
+    assert normalise({"address": "Hauptstr. 12"}).verdict == "red"
+
+
+def test_postfach_is_red():
+    assert codes(normalise({"address": "Postfach 1234, 01067 Dresden"})) == ["postbox"]
+
+
+def test_phone_in_red_record_is_still_reported():
+    result = normalise({"address": "Tel. 0351 123456"})
+    assert (result.verdict, result.phone_e164, result.country) == ("red", "+49351123456", None)
+
+
+def test_location_line_is_none_for_red():
+    assert normalise({"address": "???"}).location_line() is None
+
+
+def test_json_has_flat_contract_keys_and_reason_codes():
+    data = normalise({"address": "Hauptstr. 12, 01067 Dresden"}).as_json()
+    for key in ("street", "number", "postcode", "city", "district", "country",
+                "phone_e164", "phone_type", "verdict", "reasons"):
+        assert key in data
+    assert data["reasons"] == ["phone-missing"]
