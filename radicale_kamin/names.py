@@ -9,11 +9,13 @@ a match on the key is a match on the name (rule R3 of ADDRESS-RULES.md).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "s", "é": "e", "è": "e"})
 _SEPARATORS = re.compile(r"[\s\-./]+")
 
 
+@lru_cache(maxsize=65536)
 def fold(name: str) -> str:
     """Key for R3: case, umlauts, ``ae/oe/ue``, ``ss``, ``Sankt``, punctuation ignored.
 

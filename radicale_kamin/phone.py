@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator, Optional
 
 import phonenumbers
@@ -49,6 +50,7 @@ class Candidate:
     end: int
 
 
+@lru_cache(maxsize=8192)  # imports repeat numbers; the parse is the costly part
 def parse_phone(text: Optional[str], region: str = "DE") -> Optional[Phone]:
     """The number in ``text`` if it is one valid number, else None (P2, P3, P4)."""
     if not text:
