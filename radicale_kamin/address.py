@@ -179,7 +179,7 @@ def _red_reason(raw: RawAddress, phone: Optional[Phone]) -> Optional[str]:
     if raw.postcode or raw.city:
         return "street-missing"
     if not raw.had_text:
-        return "phone-only" if phone else "address-empty"
+        return "phone-only" if raw.had_phone else "address-empty"
     return "address-unrecognised"
 
 

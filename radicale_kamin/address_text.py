@@ -66,6 +66,7 @@ class RawAddress:
     no_number_marker: bool = False
     several: bool = False          # more than one address in the field
     had_text: bool = False         # anything at all besides phone numbers
+    had_phone: bool = False        # a labelled number was cut out of the text
     leftovers: list[str] = field(default_factory=list)
 
 
@@ -116,7 +117,9 @@ def _plz_in(segment: str) -> Optional[re.Match]:
 def read_address(text: str, is_city: Callable[[str], bool]) -> RawAddress:
     """Pick street, number, PLZ, city out of free text; ``is_city`` tells a place name from a person's."""
     raw = RawAddress()
-    text = without_phones(unescape(text))
+    text = unescape(text)
+    raw.had_phone = bool(labelled_spans(text))
+    text = without_phones(text)
     if _NO_NUMBER.search(text):
         raw.no_number_marker = True
         text = _NO_NUMBER.sub("", text)

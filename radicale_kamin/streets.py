@@ -20,7 +20,7 @@ _SMALL_WORDS = {"am", "an", "auf", "bei", "beim", "d.", "der", "den", "des", "de
 
 # A house number as it stands after the street; see canonical_number().
 NUMBER = (r"\d{1,4}(?:\s?[a-zA-Z](?![^\W\d_]))?"
-          r"(?:\s*(?:-|–|—|bis|/)\s*\d{1,4}(?:\s?[a-zA-Z](?![^\W\d_]))?)?"
+          r"(?:\s*(?:-|–|—|bis|/)\s*(?:\d{1,4}(?:\s?[a-zA-Z](?![^\W\d_]))?|[a-zA-Z](?![^\W\d_])))?"
           r"(?:\s*(?:1/2|½))?")
 _NUMBER_AT_END = re.compile(r"^(?P<street>.*?[^\W\d_].*?)[\s,]*(?P<number>%s)\s*$" % NUMBER)
 _RANGE = re.compile(r"\s*(?:-|–|—|\bbis\b)\s*")
