@@ -128,8 +128,7 @@ def read(record: Mapping[str, Optional[str]]) -> RawAddress:
         raw = read_address(free_text, _is_city)
     district = _text(record, "district")
     if district:
-        raw.district = split_district("OT " + district)[1] if district.lower().startswith(("ot ", "ortsteil")) \
-            else district
+        raw.district = split_district(district)[1] or district
     return raw
 
 

@@ -25,6 +25,11 @@ _COUNTRIES = {
     "österreich": "AT", "oesterreich": "AT", "austria": "AT", "at": "AT",
     "schweiz": "CH", "switzerland": "CH", "suisse": "CH", "ch": "CH",
 }
+_STATES = {
+    "baden-württemberg", "bayern", "berlin", "brandenburg", "bremen", "hamburg", "hessen",
+    "mecklenburg-vorpommern", "niedersachsen", "nordrhein-westfalen", "nrw", "rheinland-pfalz", "saarland",
+    "sachsen", "sachsen-anhalt", "schleswig-holstein", "thüringen", "bw", "by", "oberbayern", "niederbayern",
+    "oberpfalz", "oberfranken", "mittelfranken", "unterfranken", "schwaben"}
 _TRAILING_COUNTRY = re.compile(r"\s+(?:Deutschland|Germany|Österreich|Oesterreich|Austria|Schweiz|Switzerland)$", re.I)
 _NOTE_SEGMENT = re.compile(
     r"^(?:c/o|c\.o\.|z\.\s*H(?:d)?\.?|zu\s+Händen|z\.?\s?Hd|attn|bei\s|Herrn?\b|Frau\b|Familie\b|Fam\.|Firma\b|Fa\.)"
@@ -49,7 +54,7 @@ _STREET_WORD = re.compile(
     re.I)
 # A PLZ-like token; a 4-digit one only where a city follows (R1/R2, AT, CH).
 _PLZ = re.compile(
-    r"(?<![\w/.\-])(?:(?P<cc>D|DE|A|AT|CH)\s?-\s?)?"
+    r"(?<![\w/.\-])(?:(?P<cc>D|DE|A|AT|CH)(?:\s?-\s?|\s))?"
     r"(?P<plz>\d{5,6}|\d{4}(?:[.,]0+)?|(?=[\dO]*O)(?=(?:[O]*\d){3})[\dO]{5})(?![\w/])")
 
 
@@ -132,6 +137,8 @@ def read_address(text: str, is_city: Callable[[str], bool]) -> RawAddress:
         if country:
             raw.country_hint = raw.country_hint or (country if country != "DE" else None)
             continue
+        if segment.lower() in _STATES and (places or streets):
+            continue  # "04109 Leipzig, Sachsen": the Land, not an Ortsteil
         if _POSTFACH.search(segment):
             raw.postfach = True
             match = _plz_in(segment)
@@ -199,6 +206,9 @@ def _split_city_street(after: str, is_city: Callable[[str], bool]) -> tuple[str,
     """``München Hauptstraße 12`` after a PLZ → (``München``, (``Hauptstraße``, ``12``))."""
     if not re.search(r"\d", after) and not _looks_like_street(after.split(" ", 1)[-1]):
         return after, None
+    if not _looks_like_street(after):
+        # "01067 Dresden 0351 1234567": an unlabelled number after the city is no part of it.
+        return re.split(r"\s*[\d(+]", after, maxsplit=1)[0], None
     words = after.split(" ")
     for cut in range(len(words) - 1, 0, -1):
         head, tail = " ".join(words[:cut]), " ".join(words[cut:])

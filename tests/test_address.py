@@ -172,3 +172,24 @@ def test_json_has_flat_contract_keys_and_reason_codes():
                 "phone_e164", "phone_type", "verdict", "reasons"):
         assert key in data
     assert data["reasons"] == ["phone-missing"]
+
+
+def test_unlabelled_number_after_city_is_neither_city_nor_phone():
+    result = normalise({"address": "Hauptstr. 12, 01067 Dresden 0351 1234567"})
+    assert (result.city, result.phone_e164) == ("Dresden", None)
+
+
+def test_bundesland_after_city_is_dropped():
+    result = normalise({"address": "Hauptstr. 12, 04109 Leipzig, Sachsen", "phone": PHONE})
+    assert (result.district, result.verdict) == (None, "green")
+
+
+def test_district_column_with_ot_marker():
+    result = normalise({"street": "Hauptstr. 5", "zip": "01067", "city": "Dresden",
+                        "district": "OT Friedrichstadt", "phone": PHONE})
+    assert result.district == "Friedrichstadt"
+
+
+def test_country_letter_with_space_before_austrian_plz():
+    result = normalise({"address": "Hauptstr. 12, A 6020 Innsbruck", "phone": PHONE})
+    assert (result.postcode, result.country) == ("6020", "AT")
