@@ -67,38 +67,19 @@ def read_entries(text: str) -> dict[str, Entry]:
     return {event_key(e): read_event(e) for e in events(icslines.parse(text))}
 
 
-def _set_standard(event: icslines.Component, name: str,
-                  value: Optional[str]) -> None:
-    """Set a standard property in place, keeping its position and params."""
-    lines = event.props(name)
-    if value is None:
-        event.remove(name)
-        return
-    if not lines:
-        event.lines.append(icslines.Line(name, [], icslines.escape_text(value)))
-        return
-    first = lines[0]
-    escaped = icslines.escape_text(value)
-    if first.value != escaped:
-        first.value, first.raw = escaped, None
-    event.lines = [line for line in event.lines
-                   if not (isinstance(line, icslines.Line) and line.name == name
-                           and line is not first)]
+# Server-written lines, appended in this order after the client's other
+# lines. Always re-appended: Radicale hands us vobject's canonical order of
+# the client's lines, so the stored text of an unchanged entry is the same
+# byte for byte however often it is written (same ETag, no sync churn).
+_WRITTEN = ("SUMMARY", "LOCATION", "STATUS", "CATEGORIES") + _SERVER_LINES
 
 
-def write_event(event: icslines.Component, derived: Derived) -> None:
-    _set_standard(event, "SUMMARY", derived.summary)
-    _set_standard(event, "LOCATION", derived.location)
-    _set_standard(event, "STATUS", derived.status)
-    categories = event.props("CATEGORIES")
-    merged = ",".join(icslines.escape_text(c) for c in derived.categories)
-    if categories and categories[0].value == merged and len(categories) == 1:
-        pass
-    else:
-        params = categories[0].params if categories else []
-        event.remove("CATEGORIES")
-        event.lines.append(icslines.Line("CATEGORIES", list(params), merged))
-    values = {
+def _values(derived: Derived) -> dict[str, Optional[str]]:
+    """Escaped property values of a derived entry; None = no such line."""
+    text = {
+        "SUMMARY": derived.summary,
+        "LOCATION": derived.location,
+        "STATUS": derived.status,
         "X-KAMIN-KIND": derived.kind,
         "X-KAMIN-BUILDING": derived.building,
         "X-KAMIN-CUSTOMER": derived.customer,
@@ -110,15 +91,26 @@ def write_event(event: icslines.Component, derived: Derived) -> None:
         ADDRESS_PROPERTY: derived.address,
         COLOR_PROPERTY: derived.state.colour,
     }
-    wanted = [icslines.Line(name, [], icslines.escape_text(values[name]))
-              for name in _SERVER_LINES if values[name] is not None]
-    current = [line for line in event.lines if isinstance(line, icslines.Line)
-               and line.name in _SERVER_LINES]
-    if [(l.name, l.value) for l in current] == [(l.name, l.value) for l in wanted]:
-        return
-    for name in _SERVER_LINES:
+    values = {name: icslines.escape_text(value) if value is not None else None
+              for name, value in text.items()}
+    values["CATEGORIES"] = ",".join(icslines.escape_text(c) for c in derived.categories)
+    return values
+
+
+def write_event(event: icslines.Component, derived: Derived) -> None:
+    """Replace the server-written lines of ``event`` by ``derived``'s.
+
+    Parameters of the client's SUMMARY, LOCATION and CATEGORIES (language,
+    ALTREP) are kept.
+    """
+    values = _values(derived)
+    params = {}
+    for name in _WRITTEN:
+        line = event.first(name)
+        params[name] = list(line.params) if line else []
         event.remove(name)
-    event.lines.extend(wanted)
+    event.lines.extend(icslines.Line(name, params[name], values[name])
+                       for name in _WRITTEN if values[name] is not None)
 
 
 def derive_text(text: str, stored_text: Optional[str] = None,

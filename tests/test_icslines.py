@@ -1,0 +1,50 @@
+"""Reading and writing content lines as text."""
+
+import pytest
+
+from radicale_kamin import icslines
+
+
+def test_unfold_joins_continuations_for_crlf_and_lf():
+    assert icslines.unfold("A:1\r\n 2\r\nB:3\r\n") == ["A:12", "B:3"]
+    assert icslines.unfold("A:1\n\t2\nB:3\n") == ["A:12", "B:3"]
+
+
+def test_fold_never_splits_a_character_and_round_trips():
+    line = "X-KAMIN-CUSTOMER:" + "Müßiggänger " * 12
+    folded = icslines.fold(line)
+    assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
+    assert icslines.unfold(folded + "\r\n") == [line]
+
+
+@pytest.mark.parametrize("text", ["a, b; c", "zwei\nZeilen", "back\\slash", ""])
+def test_escape_round_trips(text):
+    assert icslines.unescape_text(icslines.escape_text(text)) == text
+
+
+def test_split_list_respects_escaped_commas():
+    assert icslines.split_list("Büro\\, Akten,Privat") == ["Büro, Akten", "Privat"]
+
+
+def test_parse_line_with_quoted_parameter_containing_colon():
+    line = icslines.parse_line('LOCATION;ALTREP="http://x.invalid/a:b":Hauptstraße 1')
+    assert (line.name, line.param("ALTREP"), line.value) == ("LOCATION", "http://x.invalid/a:b", "Hauptstraße 1")
+
+
+def test_nested_component_lines_are_not_the_events():
+    calendar = icslines.parse("BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:A\nBEGIN:VALARM\n"
+                              "SUMMARY:B\nEND:VALARM\nEND:VEVENT\nEND:VCALENDAR\n")
+    event, = calendar.components("VEVENT")
+    assert [line.value for line in event.props("SUMMARY")] == ["A"]
+
+
+def test_serialize_keeps_unchanged_lines():
+    text = "BEGIN:VCALENDAR\r\nX-A;P=1:v\\,w\r\nEND:VCALENDAR\r\n"
+    assert icslines.serialize(icslines.parse(text)) == text
+
+
+@pytest.mark.parametrize("text", ["BEGIN:VCALENDAR\nEND:VEVENT\n", "BEGIN:VCALENDAR\n",
+                                  "X:1\n", "BEGIN:VCALENDAR\nnot a line\nEND:VCALENDAR\n"])
+def test_broken_structure_is_refused(text):
+    with pytest.raises(ValueError):
+        icslines.parse(text)
