@@ -1,0 +1,135 @@
+"""End to end: a real ``radicale --config config/radicale.conf`` process on a
+free 127.0.0.1 port, driven with the ``caldav`` client library."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import caldav
+import pytest
+import requests
+
+from conftest import ROOT, event, ics, prop
+
+pytestmark = pytest.mark.e2e
+RADICALE = str(pathlib.Path(sys.executable).with_name("radicale"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("e2e") / "collections"
+    port = _free_port()
+    log = tmp_path_factory.mktemp("e2e-log") / "radicale.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(
+            [RADICALE, "--config", "config/radicale.conf",
+             "--server-hosts", "127.0.0.1:%d" % port,
+             "--storage-filesystem-folder", str(folder)],
+            cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
+    url = "http://127.0.0.1:%d" % port
+    try:
+        for _ in range(200):
+            if process.poll() is not None:
+                pytest.fail("radicale exited: " + log.read_text())
+            try:
+                requests.get(url + "/.web/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        yield url, log
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _calendar(url: str, user: str, password: str):
+    client = caldav.DAVClient(url=url + "/", username=user, password=password)
+    principal = client.principal()
+    return client, principal
+
+
+KINDS = {
+    "internal": ("planned", "lightgray"),
+    "external": ("booked", "yellow"),
+    "deadline": ("deadline", "lightblue"),
+    "individual": ("individual", "white"),
+    "imported": ("import-ok", "green"),
+}
+
+
+def test_staff_and_assistant_over_caldav(server):
+    url, log = server
+    client, principal = _calendar(url, "anna", "anna-demo")
+    calendar = principal.make_calendar(name="Termine", cal_id="termine")
+    uids = {}
+    for kind in KINDS:
+        uid = "e2e-%s-%s" % (kind, uuid.uuid4().hex[:6])
+        uids[kind] = uid
+        body = ics(event(uid, "X-KAMIN-KIND:" + kind, "X-KAMIN-BUILDING:LG-%s" % kind,
+                         "X-KAMIN-CUSTOMER:Erika Beispiel", "X-KAMIN-PHONE:0911 123456",
+                         "LOCATION:Königstraße 3\\, 90402 Nürnberg")).replace("\r\n", "\n")
+        calendar.save_event(body)
+
+    # Read back: every kind has its state and colour.
+    for kind, (state, colour) in KINDS.items():
+        data = calendar.event_by_uid(uids[kind]).data
+        assert (prop(data, "X-KAMIN-STATUS"), prop(data, "COLOR")) == (state, colour)
+        assert prop(data, "X-KAMIN-PHONE") == "+49911123456"
+        assert prop(data, "LOCATION") == "Königstraße 3\\, 90402 Nürnberg"
+
+    # Find a building's entries with a calendar-query text-match.
+    query = """<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:prop><D:getetag/><C:calendar-data/></D:prop>
+  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">
+    <C:prop-filter name="X-KAMIN-BUILDING">
+      <C:text-match collation="i;octet">LG-deadline</C:text-match>
+    </C:prop-filter>
+  </C:comp-filter></C:comp-filter></C:filter>
+</C:calendar-query>"""
+    found = calendar.search(xml=query)
+    assert [o.icalendar_component["UID"] for o in found] == [uids["deadline"]]
+
+    # The assistant reads (and writes) a staff calendar.
+    assistant = caldav.DAVClient(url=url + "/", username="assistant", password="assistant-demo")
+    staff_calendar = assistant.calendar(url=url + "/anna/termine/")
+    assert {str(e.icalendar_component["UID"]) for e in staff_calendar.events()} == set(uids.values())
+    done = staff_calendar.event_by_uid(uids["internal"])
+    done.data = done.data.replace("X-KAMIN-KIND:internal", "X-KAMIN-KIND:internal\nX-KAMIN-OUTCOME:confirmed")
+    done.save()
+    data = calendar.event_by_uid(uids["internal"]).data
+    assert prop(data, "COLOR") == "green" and prop(data, "SUMMARY").startswith("✓")
+
+    # Another staff member does not see anna's calendar.
+    as_ben = requests.request("PROPFIND", url + "/anna/termine/", auth=("ben", "ben-demo"),
+                              headers={"Depth": "1"})
+    assert as_ben.status_code == 403
+
+    # No customer data reached the server's log.
+    text = log.read_text()
+    assert "Erika" not in text and "123456" not in text and "Königstraße" not in text
+
+
+def test_bad_entry_gets_a_4xx_and_the_reason_in_the_log(server):
+    url, log = server
+    response = requests.put(url + "/anna/termine/bad.ics", auth=("anna", "anna-demo"),
+                            data=ics(event("bad", "X-KAMIN-KIND:sometime")).encode(),
+                            headers={"Content-Type": "text/calendar"})
+    assert response.status_code == 400
+    assert requests.get(url + "/anna/termine/bad.ics", auth=("anna", "anna-demo")).status_code == 404
+    deadline = time.monotonic() + 5
+    while "X-KAMIN-KIND: unknown kind" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "X-KAMIN-KIND: unknown kind" in log.read_text()
