@@ -148,17 +148,18 @@ def normalise(record: Mapping[str, Optional[str]], region: str = "DE") -> Addres
     phone, phone_typed = find_record_phone(record)
     phone_parts = dict(phone_e164=phone.e164, phone_type=phone.type) if phone else {}
     raw = read(record)
+    place = resolve(raw.postcode, raw.city, raw.district, raw.country_hint)
+    parts = dict(street=canonical_street(raw.street) if raw.street else None,
+                 number=canonical_number(raw.number) if raw.number else None,
+                 postcode=place.postcode, city=place.city, district=_district(place),
+                 repairs=tuple(place.repairs), **phone_parts)
     red = _red_reason(raw, phone)
     if red:
-        return AddressResult(verdict="red", reasons=(reason(red),), **phone_parts)
-    place = resolve(raw.postcode, raw.city, raw.district, raw.country_hint)
+        # What was read is still shown to the clerk; without a country it is never importable.
+        return AddressResult(verdict="red", reasons=(reason(red),), country=None, **parts)
     codes = _orange_reasons(raw, place, phone, phone_typed)
-    return AddressResult(
-        street=canonical_street(raw.street),
-        number=canonical_number(raw.number) if raw.number else None,
-        postcode=place.postcode, city=place.city, district=_district(place), country=place.country,
-        verdict="orange" if codes else "green",
-        reasons=tuple(reason(c) for c in codes), repairs=tuple(place.repairs), **phone_parts)
+    return AddressResult(verdict="orange" if codes else "green", country=place.country,
+                         reasons=tuple(reason(c) for c in codes), **parts)
 
 
 def _district(place: PlaceResult) -> Optional[str]:

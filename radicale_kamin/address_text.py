@@ -55,7 +55,7 @@ _STREET_WORD = re.compile(
 # A PLZ-like token; a 4-digit one only where a city follows (R1/R2, AT, CH).
 _PLZ = re.compile(
     r"(?<![\w/.\-])(?:(?P<cc>D|DE|A|AT|CH)(?:\s?-\s?|\s))?"
-    r"(?P<plz>\d{5,6}|\d{4}(?:[.,]0+)?|(?=[\dO]*O)(?=(?:[O]*\d){3})[\dO]{5})(?![\w/])")
+    r"(?P<plz>\d{5}[.,]0+(?![\d])|\d{5,6}|\d{4}(?:[.,]0+)?|(?<=^)\d{3}(?=\s+[^\W\d_]{3})|(?=[\dO]*O)(?=(?:[O]*\d){3})[\dO]{5})(?![\w/])")
 
 
 @dataclass
@@ -81,9 +81,8 @@ def unescape(text: str) -> str:
     return text
 
 
-def without_phones(text: str) -> str:
-    spans = sorted(labelled_spans(text))
-    for start, end in reversed(spans):
+def without_phones(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in reversed(sorted(spans)):
         text = text[:start] + "\n" + text[end:]
     return text
 
@@ -123,8 +122,9 @@ def read_address(text: str, is_city: Callable[[str], bool]) -> RawAddress:
     """Pick street, number, PLZ, city out of free text; ``is_city`` tells a place name from a person's."""
     raw = RawAddress()
     text = unescape(text)
-    raw.had_phone = bool(labelled_spans(text))
-    text = without_phones(text)
+    spans = labelled_spans(text)
+    raw.had_phone = bool(spans)
+    text = without_phones(text, spans)
     if _NO_NUMBER.search(text):
         raw.no_number_marker = True
         text = _NO_NUMBER.sub("", text)
@@ -214,7 +214,7 @@ def _split_city_street(after: str, is_city: Callable[[str], bool]) -> tuple[str,
         head, tail = " ".join(words[:cut]), " ".join(words[cut:])
         if is_city(head):
             street = _street_of(tail)
-            if street:
+            if street and street[1]:
                 return head, street
     return after, None
 

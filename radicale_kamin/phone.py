@@ -119,6 +119,8 @@ def find_phone(text: Optional[str], region: str = "DE", labelled_only: bool = Fa
     With ``labelled_only`` (numbers inside an address text) a number counts
     only behind a phone label — an unlabelled scan would read a PLZ as a phone.
     """
+    if not text or (labelled_only and not _LABEL.search(text)):
+        return None
     for candidate in candidates(text):
         if candidate.label == "fax" or (labelled_only and candidate.label != "phone"):
             continue
@@ -139,6 +141,8 @@ def labelled_spans(text: str) -> list[tuple[int, int]]:
     The address parser removes them, so their digits are never read as a
     house number or PLZ.
     """
+    if not _LABEL.search(text):
+        return []
     spans = []
     for candidate in candidates(text):
         if candidate.label:

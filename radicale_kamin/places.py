@@ -18,6 +18,7 @@ from radicale_kamin.streets import restore_case
 
 # Abbreviations in city names (R4): "Frankfurt a. M.", "Bad Homburg v.d.H.".
 _ABBREVIATIONS = (
+    (re.compile(r"\bi\.\s*d\.\s*", re.I), "in der "),
     (re.compile(r"\s*(?:/\s*|\ba\.\s*)M(?:\.|ain\b)?$", re.I), " am Main"),
     (re.compile(r"\s*(?:/\s*|\ba\.\s*d\.\s*)O(?:\.|der\b)?$", re.I), " (Oder)"),
     (re.compile(r"\bv\.\s*d\.\s*H(?:\.|öhe\b)?", re.I), "vor der Höhe"),
@@ -25,6 +26,12 @@ _ABBREVIATIONS = (
     (re.compile(r"\ba\.\s*", re.I), "am "),
     (re.compile(r"\bi\.\s*", re.I), "im "),
     (re.compile(r"\bb\.\s*", re.I), "bei "),
+    # Regional qualifiers as abbreviated on letters ("Weiden i.d.OPf.", "Neumarkt i.d.OPf.").
+    *((re.compile(r"\b%s(?:\.|\b)" % short, re.I), long) for short, long in (
+        ("OPf", "Oberpfalz"), ("Obb", "Oberbayern"), ("Ndb", "Niederbayern"), ("Ofr", "Oberfranken"),
+        ("Mfr", "Mittelfranken"), ("Ufr", "Unterfranken"), ("Schwab", "Schwaben"), ("Württ", "Württemberg"),
+        ("Westf", "Westfalen"), ("Holst", "Holstein"), ("Thür", "Thüringen"), ("Brsg", "Breisgau"),
+        ("Br", "Breisgau"), ("Allg", "Allgäu"))),
 )
 # Where a qualifier starts in a city name: "Kempten (Allgäu)", "Lingen/Ems", "Frankfurt am Main".
 _QUALIFIER = re.compile(r"\s*(?:\(|/|\s(?:am|an|an der|im|in|i\.|bei|b\.|ob|vor|v\.|a\.)\s)", re.I)
@@ -152,7 +159,7 @@ def city_without_postcode(city: str, ref: PostcodeTable) -> tuple[str, Optional[
                 return places[0].city, places[0].name, True
     for separator in ("-", " "):
         head, _, tail = city.partition(separator)
-        if tail and ref.named(head) and not ref.named(city):
+        if tail and tail[0].isupper() and ref.named(head) and not ref.named(city):
             found, _, _ = city_without_postcode(head, ref)
             return found, restore_case(tail), True
     return restore_case(city), None, False
@@ -169,7 +176,7 @@ def resolve(postcode: Optional[str], city: Optional[str], district: Optional[str
         result.district = result.district or marked
         city = city or None
     code = (postcode or "").strip()
-    if re.fullmatch(r"\d{4}[.,]0+", code):
+    if re.fullmatch(r"\d{4,5}[.,]0+", code):
         code = code.split(".")[0].split(",")[0]
         result.repairs.append("R2")
     if not code:

@@ -193,3 +193,33 @@ def test_district_column_with_ot_marker():
 def test_country_letter_with_space_before_austrian_plz():
     result = normalise({"address": "Hauptstr. 12, A 6020 Innsbruck", "phone": PHONE})
     assert (result.postcode, result.country) == ("6020", "AT")
+
+
+def test_red_record_still_shows_what_was_read_but_no_country():
+    result = normalise({"address": "Postfach 1123, 83471 Berchtesgaden"})
+    assert (result.verdict, result.postcode, result.city, result.country) == ("red", "83471", "Berchtesgaden", None)
+    assert result.location_line() is None
+
+
+def test_street_alone_is_red_but_reported():
+    result = normalise({"address": "Am Markt 3"})
+    assert (result.verdict, result.street, result.number) == ("red", "Am Markt", "3")
+
+
+def test_five_digit_excel_float_plz():
+    result = normalise({"street": "Marienplatz", "housenumber": "8", "zip": "80331.0", "city": "", "phone": PHONE})
+    assert (result.postcode, result.city) == ("80331", "München")
+
+
+def test_three_digit_plz_is_malformed_not_red():
+    result = normalise({"address": "Münsterplatz 2, 531 Bonn", "phone": PHONE})
+    assert (result.postcode, result.city, [r.code for r in result.reasons]) == (None, "Bonn", ["postcode-malformed"])
+
+
+def test_city_ending_in_a_street_word_is_not_split():
+    result = normalise({"address": "Hauptplatz 3, 86899 Landsberg am Lech", "phone": PHONE})
+    assert (result.city, result.verdict) == ("Landsberg am Lech", "green")
+
+
+def test_regional_abbreviation_in_city_is_expanded():
+    assert normalise({"address": "Max-Reger-Straße 5, 92637 Weiden i.d.OPf.", "phone": PHONE}).verdict == "green"
