@@ -32,6 +32,8 @@ _RUN = re.compile(r"\+?\(?\d[\d \t()/\-–]*\d|\+?\d")
 _NEW_NUMBER = re.compile(r"\s*/\s*(?=[+0])|\s+(?=\+|0(?!\)))")
 _COUNTRY_CODE_ONLY = re.compile(r"^(\+|00)\d{1,3}$")
 _PLAIN_DIGITS = re.compile(r"\d")
+# What may stand between a label and its number: "Tel.: ", "Tel. privat ", "Handy (mobil): ".
+_LABEL_GAP = re.compile(r"[^\n,;\d]{0,30}$")
 _NATIONAL_ZERO = re.compile(r"^(\+|00)(\d{2})\s*\(0\)\s*")
 
 
@@ -75,19 +77,22 @@ def parse_phone(text: Optional[str], region: str = "DE") -> Optional[Phone]:
 def candidates(text: Optional[str]) -> Iterator[Candidate]:
     """The number runs of ``text`` in order, each with its label (if any).
 
-    A label governs the runs after it up to the next label, so
-    ``Tel. 089 1, Fax 089 2`` yields a phone and a fax candidate.
+    A label governs the one run right behind it on the same line and in the
+    same comma-separated part (``Tel. privat 089 …``): ``Tel. 089 1, Fax 089 2``
+    yields a phone and a fax candidate, while a PLZ on the next line after a
+    ``Tel.`` line stays unlabelled.
     """
     if not text:
         return
     labels = [(m.start(), m.end(), "fax" if m.group("fax") else "phone")
               for m in _LABEL.finditer(text)]
+    previous_end = 0
     for run in _RUN.finditer(text):
         label, start = "", run.start()
         for l_start, l_end, kind in labels:
-            if l_end <= run.start():
+            if previous_end <= l_start and l_end <= run.start() and _LABEL_GAP.match(text, l_end, run.start()):
                 label, start = kind, l_start
-        # Only the first run after a label carries it as its own start.
+        previous_end = run.end()
         yield Candidate(run.group().strip(), label, start, run.end())
 
 

@@ -23,6 +23,7 @@ NUMBER = (r"\d{1,4}(?:\s?[a-zA-Z](?![^\W\d_]))?"
           r"(?:\s*(?:-|–|—|bis|/)\s*(?:\d{1,4}(?:\s?[a-zA-Z](?![^\W\d_]))?|[a-zA-Z](?![^\W\d_])))?"
           r"(?:\s*(?:1/2|½))?")
 _NUMBER_AT_END = re.compile(r"^(?P<street>.*?[^\W\d_].*?)[\s,]*(?P<number>%s)\s*$" % NUMBER)
+_NUMBER_WORD = re.compile(r"\s*\b(?:Nr|Hausnr|Hausnummer|Hnr)\.?\s*$", re.I)
 _RANGE = re.compile(r"\s*(?:-|–|—|\bbis\b)\s*")
 _HALF = re.compile(r"\s*(?:½|(?<![\d/])1/2)$")
 
@@ -68,7 +69,7 @@ def split_number(text: str) -> tuple[str, Optional[str]]:
     match = _NUMBER_AT_END.match(text.strip())
     if not match or re.search(r"\d\.\s*$", match.group("street")) and not match.group("street").strip():
         return text.strip(), None
-    street = match.group("street").rstrip(" ,")
+    street = _NUMBER_WORD.sub("", match.group("street")).rstrip(" ,")
     if re.search(r"\d$", street):  # "Hauptstr. 12 1/2" split wrongly, or two numbers
         return text.strip(), None
     return street, match.group("number")

@@ -223,3 +223,12 @@ def test_city_ending_in_a_street_word_is_not_split():
 
 def test_regional_abbreviation_in_city_is_expanded():
     assert normalise({"address": "Max-Reger-Straße 5, 92637 Weiden i.d.OPf.", "phone": PHONE}).verdict == "green"
+
+
+def test_phone_label_does_not_swallow_the_plz_on_the_next_line():
+    result = normalise({"address": "Breite Str. 2\n\nTel. 0331 1234567\n14467 Potsdam"})
+    assert (result.postcode, result.phone_e164, result.verdict) == ("14467", "+493311234567", "green")
+
+
+def test_nr_word_before_house_number_is_dropped():
+    assert normalise({"address": "Hauptstraße Nr. 12, 01067 Dresden"}).street == "Hauptstraße"

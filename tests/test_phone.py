@@ -74,3 +74,7 @@ def test_two_numbers_separated_by_a_space_are_split():
 
 def test_country_code_alone_does_not_split():
     assert split_run("+49 0171 1234567") == ["+49 0171 1234567"]
+
+
+def test_fax_label_covers_only_its_own_number():
+    assert find_phone("Fax 0351 1, 0351 2345678").e164 == "+493512345678"
