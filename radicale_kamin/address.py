@@ -14,6 +14,7 @@ free text, ``places`` checks PLZ and city against the reference data
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Mapping, Optional
 
@@ -58,7 +59,7 @@ REPAIR_TEXTS = {
     "T": "Tippfehler im Ortsnamen korrigiert",
     "C": "Ort aus der PLZ ergänzt",
 }
-_COLUMNS = ("street", "housenumber", "zip", "city", "district")
+_EXCEL_NUMBER = re.compile(r"(?<=\d)\.0+$")  # house number 5.0 from a spreadsheet
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,10 @@ def _is_city(name: str) -> bool:
 
 def _columns_text(record: Mapping[str, Optional[str]]) -> str:
     """CSV columns as one address line; misplaced content is sorted out by the text reader."""
-    street = " ".join(p for p in (_text(record, "street"), _text(record, "housenumber")) if p)
+    street, number = _text(record, "street"), _EXCEL_NUMBER.sub("", _text(record, "housenumber"))
+    if number and re.search(r"\s%s$" % re.escape(number), street):
+        number = ""  # the number was typed into both columns
+    street = " ".join(p for p in (street, number) if p)
     place = " ".join(p for p in (_text(record, "zip"), _text(record, "city")) if p)
     return "\n".join(p for p in (street, place) if p)
 

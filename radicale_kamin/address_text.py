@@ -19,7 +19,8 @@ from radicale_kamin.streets import NUMBER, split_number
 _ESCAPES = ((r"\n", "\n"), (r"\N", "\n"), (r"\,", ","), (r"\;", ";"), ("\\\\", "\\"), ("\r", "\n"))
 _SEGMENT_SPLIT = re.compile(
     r"\n|;|,|\||\s+/\s+|\s+[-–]\s+(?=(?:[A-Z]{1,2}-)?\d{4,5}\b)|\s+(?:und|oder|sowie|bzw\.?)\s+(?=[^\W\d])")
-_PREFIX_LABEL = re.compile(r"^\s*(?:Adresse|Anschrift|Objekt|Liegenschaft|Ort|Standort|Einsatzort)\s*:\s*", re.I)
+# "Objekt:", "Anschrift:", "Lieferung an:", "Eigentümer:" – a heading in front of the address.
+_PREFIX_LABEL = re.compile(r"^\s*[^\W\d][^\d:,]{0,28}:\s*")
 _COUNTRIES = {
     "deutschland": "DE", "germany": "DE", "brd": "DE", "de": "DE", "d": "DE", "bundesrepublik deutschland": "DE",
     "österreich": "AT", "oesterreich": "AT", "austria": "AT", "at": "AT",
@@ -131,8 +132,11 @@ def read_address(text: str, is_city: Callable[[str], bool]) -> RawAddress:
     streets: list[tuple[str, Optional[str]]] = []
     places: list[tuple[str, str]] = []
     lone_cities: list[str] = []
+    postbox_places: list[tuple[str, str]] = []  # used only when no other place is given
+    after_postbox = False
     for segment in segments(text):
         raw.had_text = True
+        follows_postbox, after_postbox = after_postbox, False
         country = _COUNTRIES.get(segment.lower().strip(". "))
         if country:
             raw.country_hint = raw.country_hint or (country if country != "DE" else None)
@@ -143,7 +147,9 @@ def read_address(text: str, is_city: Callable[[str], bool]) -> RawAddress:
             raw.postfach = True
             match = _plz_in(segment)
             if match:
-                places.append(_place_from(segment, match, raw))
+                postbox_places.append(_place_from(segment, match, raw))
+            else:
+                after_postbox = True  # "Postfach 1234 / 01001 Dresden": the next line is its place
             continue
         if _FLOOR_ONLY.match(segment) or (_NOTE_SEGMENT.search(segment) and not _street_of(segment)):
             raw.leftovers.append(segment)
@@ -167,7 +173,10 @@ def read_address(text: str, is_city: Callable[[str], bool]) -> RawAddress:
                     city = city or c
             if street_after:
                 streets.append(street_after)
-            places.append((match.group("plz"), _city_text(city)))
+            if follows_postbox and not before and not street_after:
+                postbox_places.append((match.group("plz"), _city_text(city)))
+            else:
+                places.append((match.group("plz"), _city_text(city)))
             continue
         combined = _street_and_city(segment, is_city)
         if combined:
@@ -182,7 +191,7 @@ def read_address(text: str, is_city: Callable[[str], bool]) -> RawAddress:
             lone_cities.append(_city_text(segment))
             continue
         raw.leftovers.append(segment)
-    return _assemble(raw, streets, places, lone_cities)
+    return _assemble(raw, streets, places or postbox_places, lone_cities)
 
 
 def _place_from(segment: str, match: re.Match, raw: RawAddress) -> tuple[str, str]:
@@ -232,7 +241,8 @@ def _street_and_city(text: str, is_city: Callable[[str], bool]) -> Optional[tupl
 def _assemble(raw: RawAddress, streets, places, lone_cities) -> RawAddress:
     distinct_streets = list(dict.fromkeys(streets))
     distinct_places = list(dict.fromkeys(places))
-    raw.several = len(distinct_streets) > 1 or len(distinct_places) > 1
+    # A Postfach beside a street is a second (postal) address: the building is taken, the clerk checks.
+    raw.several = len(distinct_streets) > 1 or len(distinct_places) > 1 or (raw.postfach and bool(streets))
     if distinct_streets:
         raw.street, raw.number = distinct_streets[0]
     if distinct_places:

@@ -37,10 +37,10 @@ _ABBREVIATIONS = (
 _QUALIFIER = re.compile(r"\s*(?:\(|/|\s(?:am|an|an der|im|in|i\.|bei|b\.|ob|vor|v\.|a\.)\s)", re.I)
 _DISTRICT_MARK = re.compile(
     r"[\s,(/-]*\b(?:OT|Ortsteil|Stadtteil|Stadtbezirk|Gemeindeteil|Ot)\b[.:]?\s*(?P<district>[^,()]+)\)?", re.I)
-_SWISS_CITIES = {fold(n) for n in (
+_SWISS_CITIES = {fold(n): n for n in (
     "Zürich", "Genf", "Genève", "Basel", "Bern", "Lausanne", "Winterthur", "Luzern", "St. Gallen",
     "Lugano", "Biel", "Thun", "Zug", "Schaffhausen", "Chur", "Kreuzlingen", "Frauenfeld", "Aarau",
-    "Baden", "Olten", "Solothurn", "Davos", "St. Moritz", "Basel-Stadt", "Sankt Gallen")}
+    "Baden", "Olten", "Solothurn", "Davos", "St. Moritz", "Sankt Gallen")}
 
 
 @dataclass
@@ -236,10 +236,15 @@ def _four_digits(result: PlaceResult, code: str, city: Optional[str], hint: Opti
         return result
     if hint == "CH" or (city and fold(city) in _SWISS_CITIES):
         result.postcode, result.country, result.postcode_status = code, "CH", "foreign"
-        result.city, result.city_status = (restore_case(city) if city else None), ("ok" if city else "missing")
+        result.city, result.city_status = _swiss_name(city), ("ok" if city else "missing")
         return result
     result.postcode_status = "malformed"
     return _no_postcode(result, city, hint, ref, keep_status=True)
+
+
+def _swiss_name(city: Optional[str]) -> Optional[str]:
+    """A Swiss city in its usual spelling (``Zuerich`` → ``Zürich``); there is no Swiss table."""
+    return _SWISS_CITIES.get(fold(city), restore_case(city)) if city else None
 
 
 def _no_postcode(result: PlaceResult, city: Optional[str], hint: Optional[str], ref: PostcodeTable,
@@ -249,7 +254,7 @@ def _no_postcode(result: PlaceResult, city: Optional[str], hint: Optional[str], 
     if hint in ("AT", "CH") or (city and fold(city) in _SWISS_CITIES):
         result.country = hint or "CH"
         result.postcode_status = "foreign" if result.postcode_status == "missing" else result.postcode_status
-        result.city, result.city_status = (restore_case(city) if city else None), ("ok" if city else "missing")
+        result.city, result.city_status = _swiss_name(city), ("ok" if city else "missing")
         return result
     result.country = "DE"
     return _city_only(result, city, ref)

@@ -232,3 +232,17 @@ def test_phone_label_does_not_swallow_the_plz_on_the_next_line():
 
 def test_nr_word_before_house_number_is_dropped():
     assert normalise({"address": "Hauptstraße Nr. 12, 01067 Dresden"}).street == "Hauptstraße"
+
+
+def test_postfach_beside_a_street_takes_the_street_and_turns_orange():
+    result = normalise({"address": "Postfach 1234\n01001 Dresden\nHauptstr. 5\n01067 Dresden", "phone": PHONE})
+    assert (result.street, result.postcode, result.verdict) == ("Hauptstraße", "01067", "orange")
+
+
+def test_heading_before_the_address_is_dropped():
+    assert normalise({"address": "Lieferung an: Gartenweg 3, 23552 Lübeck"}).street == "Gartenweg"
+
+
+def test_house_number_in_both_columns_is_taken_once():
+    result = normalise({"street": "Lindenallee 5", "housenumber": "5.0", "zip": "01067", "city": "Dresden"})
+    assert (result.street, result.number) == ("Lindenallee", "5")
