@@ -67,7 +67,7 @@ def split_number(text: str) -> tuple[str, Optional[str]]:
     A number followed by a dot belongs to the name (``Str. des 17. Juni``).
     """
     match = _NUMBER_AT_END.match(text.strip())
-    if not match or re.search(r"\d\.\s*$", match.group("street")) and not match.group("street").strip():
+    if not match:
         return text.strip(), None
     street = _NUMBER_WORD.sub("", match.group("street")).rstrip(" ,")
     if re.search(r"\d$", street):  # "Hauptstr. 12 1/2" split wrongly, or two numbers
