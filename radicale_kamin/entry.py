@@ -22,7 +22,8 @@ from radicale_kamin.phone import parse_phone
 # without one of them, the stored value is kept (clients drop what they do
 # not know); an explicit empty value clears it.
 CLIENT_FACTS = ("kind", "building", "customer", "phone", "outcome",
-                "attempts", "callback")
+                "attempts", "callback", "last_attempt", "notified",
+                "window_start")
 
 ADDRESS_BY_VERDICT = {"green": "complete", "orange": "incomplete",
                       "red": "unrecognised"}
@@ -51,6 +52,9 @@ class Entry:
     outcome: Optional[str] = None
     attempts: Optional[str] = None
     callback: Optional[str] = None
+    last_attempt: Optional[str] = None    # when the last failed call was made
+    notified: Optional[str] = None        # when an SMS announcement went out
+    window_start: Optional[str] = None    # deadline: first day of the Bescheid window
     location: Optional[str] = None
     summary: Optional[str] = None
     status: Optional[str] = None          # iCalendar STATUS
@@ -68,9 +72,13 @@ class Derived:
     outcome: Optional[str]
     attempts: int
     callback: Optional[str]               # ISO 8601 with offset
+    last_attempt: Optional[str]
+    notified: Optional[str]
+    window_start: Optional[str]           # ISO date
     building: Optional[str]
     customer: Optional[str]
     phone: Optional[str]                  # E.164, or as typed when invalid
+    phone_type: Optional[str]             # mobile, fixed_line, … when valid
     location: Optional[str]               # "Straße Nr, PLZ Ort" when recognised
     summary: Optional[str]
     status: Optional[str]
@@ -113,7 +121,14 @@ def derive(entry: Entry, stored: Optional[Entry] = None,
     kind = _parse_kind(merged.kind, problems)
     outcome = _parse_outcome(merged.outcome, problems)
     attempts = _parse_attempts(merged.attempts, problems)
-    callback = _parse_callback(merged.callback, settings.timezone, problems)
+    callback = _parse_moment_fact("X-KAMIN-CALLBACK", merged.callback,
+                                  settings.timezone, problems)
+    last_attempt = _parse_moment_fact("X-KAMIN-LAST-ATTEMPT", merged.last_attempt,
+                                      settings.timezone, problems)
+    notified = _parse_moment_fact("X-KAMIN-NOTIFIED", merged.notified,
+                                  settings.timezone, problems)
+    window_start = _parse_date_fact("X-KAMIN-WINDOW-START", merged.window_start,
+                                    settings.timezone, problems)
     try:
         pick = _staff_pick(entry, stored, kind)
     except rules.AmbiguousPick as e:
@@ -136,18 +151,20 @@ def derive(entry: Entry, stored: Optional[Entry] = None,
     if outcome != "callback" and "callback" not in explicit:
         callback = None
 
-    judged = (judge or normalise)({"address": _blank_to_none(merged.location),
-                                   "phone": _blank_to_none(merged.phone)})
+    record = {"address": _blank_to_none(merged.location),
+              "phone": _blank_to_none(merged.phone)}
+    judged = judge(record) if judge else normalise(record, settings.phone_region)
     address = ADDRESS_BY_VERDICT[judged.verdict]
     state = rules.entry_state(kind, address, outcome, attempts)
     phone = judged.phone_e164 or _blank_to_none(merged.phone)
     status = _ical_status(entry, stored, kind, state)
     return Derived(
         kind=kind, state=state, address=address, outcome=outcome,
-        attempts=attempts, callback=callback,
+        attempts=attempts, callback=callback, last_attempt=last_attempt,
+        notified=notified, window_start=window_start,
         building=_blank_to_none(merged.building),
         customer=_blank_to_none(merged.customer),
-        phone=phone,
+        phone=phone, phone_type=judged.phone_type,
         location=judged.location_line() or _blank_to_none(entry.location),
         summary=rules.marked_summary(entry.summary, state),
         status=status,
@@ -160,7 +177,9 @@ def as_entry(derived: Derived) -> Entry:
     return Entry(kind=derived.kind, building=derived.building,
                  customer=derived.customer, phone=derived.phone,
                  outcome=derived.outcome, attempts=str(derived.attempts),
-                 callback=derived.callback, location=derived.location,
+                 callback=derived.callback, last_attempt=derived.last_attempt,
+                 notified=derived.notified, window_start=derived.window_start,
+                 location=derived.location,
                  summary=derived.summary, status=derived.status,
                  categories=derived.categories, state=derived.state.name)
 
@@ -231,18 +250,31 @@ def parse_moment(raw: str, tz: ZoneInfo) -> dt.datetime:
     return moment
 
 
-def _parse_callback(raw: Optional[str], tz: ZoneInfo,
-                    problems: list[str]) -> Optional[str]:
+def _parse_moment_fact(name: str, raw: Optional[str], tz: ZoneInfo,
+                       problems: list[str]) -> Optional[str]:
+    """A date-time fact, stored as ISO 8601 with offset in ``tz``."""
     value = _blank_to_none(raw)
     if value is None:
         return None
     try:
         moment = parse_moment(value, tz)
     except ValueError:
-        problems.append("X-KAMIN-CALLBACK: not a date-time; use ISO 8601 "
-                        "like 2026-12-01T10:00:00+01:00 or 20261201T090000Z")
+        problems.append("%s: not a date-time; use ISO 8601 like "
+                        "2026-12-01T10:00:00+01:00 or 20261201T090000Z" % name)
         return None
     return moment.astimezone(tz).isoformat()
+
+
+def _parse_date_fact(name: str, raw: Optional[str], tz: ZoneInfo,
+                     problems: list[str]) -> Optional[str]:
+    value = _blank_to_none(raw)
+    if value is None:
+        return None
+    try:
+        return parse_moment(value, tz).date().isoformat()
+    except ValueError:
+        problems.append("%s: not a date; use ISO 8601 like 2026-12-01" % name)
+        return None
 
 
 def _ical_status(entry: Entry, stored: Optional[Entry], kind: str,

@@ -22,6 +22,9 @@ FACT_PROPERTIES = {
     "outcome": "X-KAMIN-OUTCOME",
     "attempts": "X-KAMIN-ATTEMPTS",
     "callback": "X-KAMIN-CALLBACK",
+    "last_attempt": "X-KAMIN-LAST-ATTEMPT",
+    "notified": "X-KAMIN-NOTIFIED",
+    "window_start": "X-KAMIN-WINDOW-START",
 }
 STATE_PROPERTY = "X-KAMIN-STATUS"
 ADDRESS_PROPERTY = "X-KAMIN-ADDRESS"
@@ -87,6 +90,9 @@ def _values(derived: Derived) -> dict[str, Optional[str]]:
         "X-KAMIN-OUTCOME": derived.outcome,
         "X-KAMIN-ATTEMPTS": str(derived.attempts) if derived.attempts else None,
         "X-KAMIN-CALLBACK": derived.callback,
+        "X-KAMIN-LAST-ATTEMPT": derived.last_attempt,
+        "X-KAMIN-NOTIFIED": derived.notified,
+        "X-KAMIN-WINDOW-START": derived.window_start,
         STATE_PROPERTY: derived.state.name,
         ADDRESS_PROPERTY: derived.address,
         COLOR_PROPERTY: derived.state.colour,

@@ -8,7 +8,9 @@ colour, labels, normalised phone and address), whichever way it arrived:
 * a whole-calendar PUT (also the web page's upload) → ``create_collection``;
 * MOVE → ``Storage.move``.
 
-Each of them runs inside Radicale's storage write lock. A refused entry
+Each of them runs inside Radicale's storage write lock and keeps the SQLite
+side index (``index.py``) in step; time-range and building REPORTs and the
+UID check of every PUT are answered from that index instead of every file. A refused entry
 raises ``EntryRejected`` (a ValueError): Radicale answers 400 and stores
 nothing; ``radicale_kamin.wsgi`` turns that into a readable message.
 """
@@ -25,8 +27,11 @@ from radicale import pathutils
 from radicale.log import logger
 from radicale.storage import multifilesystem
 
+import radicale.item.filter as radicale_filter
+
 from radicale_kamin import privacy, profile
 from radicale_kamin.entry import Settings
+from radicale_kamin.index import SideIndex, iter_building_text_match
 from radicale_kamin.recurrence import check_recurrence
 
 PLUGIN_CONFIG_SCHEMA = {
@@ -40,6 +45,12 @@ PLUGIN_CONFIG_SCHEMA = {
             "value": "DE",
             "help": "region for phone numbers written without +country code",
             "type": str},
+        "kamin_index_verify_seconds": {
+            "value": "60",
+            "help": "compare every indexed file with the disk at most this often "
+                    "(catches files edited in place outside Radicale); "
+                    "0 = before every query",
+            "type": float},
     },
 }
 
@@ -54,6 +65,13 @@ def load_settings(configuration: Any) -> Settings:
         raise RuntimeError("[storage] kamin_timezone: unknown time zone %r" % name) from e
     return Settings(timezone=timezone,
                     phone_region=config.get("storage", "kamin_phone_region").upper())
+
+
+def load_index(configuration: Any, folder: str, root: str,
+               settings: Settings) -> SideIndex:
+    config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
+    return SideIndex(folder, root, settings,
+                     verify_seconds=config.get("storage", "kamin_index_verify_seconds"))
 
 
 def _guard_recurrences(check_and_sanitize_items):
@@ -79,11 +97,53 @@ def _install_guards() -> None:
 
 class Collection(multifilesystem.Collection):
 
+    @property
+    def _index(self) -> SideIndex:
+        return self._storage.index
+
+    def _is_calendar(self) -> bool:
+        return self.tag == "VCALENDAR"
+
     def upload(self, href: str, item: radicale_item.Item):
-        if self.tag == "VCALENDAR":
-            stored = self._get(href, verify_href=False)
-            item = self._storage.derive_item(item, stored, self.path)
-        return super().upload(href, item)
+        if not self._is_calendar():
+            return super().upload(href, item)
+        stored = self._get(href, verify_href=False)
+        item = self._storage.derive_item(item, stored, self.path)
+        uploaded, replaced = super().upload(href, item)
+        self._index.update_item(self.path, href, uploaded.serialize())
+        return uploaded, replaced
+
+    def delete(self, href: Optional[str] = None) -> None:
+        super().delete(href)
+        if href is None:
+            self._index.remove_collection(self.path)
+        elif self._is_calendar():
+            self._index.remove_item(self.path, href)
+
+    def has_uid(self, uid: str) -> bool:
+        if not self._is_calendar():
+            return super().has_uid(uid)
+        self._index.sync([self.path])
+        return self._index.has_uid(self.path, uid)
+
+    def get_filtered(self, filters):
+        """Candidates from the index instead of every file: a superset of
+        Radicale's own prefilter (time range, component) narrowed by a
+        building text-match; Radicale applies the full filter to them."""
+        if not self._is_calendar():
+            yield from super().get_filtered(filters)
+            return
+        filters = list(filters)
+        tag, start, end, simple = radicale_filter.simplify_prefilters(filters, self.tag)
+        building = next(iter_building_text_match(filters), None)
+        self._index.sync([self.path])
+        for row in self._index.candidates(self.path, tag, start, end, building):
+            item = self._get(row["href"], verify_href=False)
+            if item is None:
+                continue
+            exact = bool(row["exact"])
+            istart, iend = row["range_start"], row["range_end"]
+            yield item, bool(simple and exact and (start <= istart or iend <= end))
 
 
 class Storage(multifilesystem.Storage):
@@ -93,6 +153,8 @@ class Storage(multifilesystem.Storage):
     def __init__(self, configuration) -> None:
         super().__init__(configuration)
         self.settings = load_settings(configuration)
+        self.index = load_index(configuration, self._filesystem_folder,
+                                self._get_collection_root_folder(), self.settings)
         _install_guards()
 
     def derive_item(self, item: radicale_item.Item,
@@ -137,12 +199,28 @@ class Storage(multifilesystem.Storage):
             # written: a refused entry leaves the old calendar untouched.
             items = [self.derive_item(item, stored.get(item.uid), sane_path)
                      for item in items]
-        return super().create_collection(href, items, props)
+        result = super().create_collection(href, items, props)
+        sane_path = pathutils.strip_path(href)
+        self.index.remove_collection(sane_path)
+        if props and props.get("tag") == "VCALENDAR":
+            self.index.sync([sane_path])
+        return result
 
     def move(self, item: radicale_item.Item, to_collection, to_href: str) -> None:
         derived = item
         if to_collection.tag == "VCALENDAR":
             derived = self.derive_item(item, item, to_collection.path)
         super().move(item, to_collection, to_href)
+        if item.collection is not None and item.collection.tag == "VCALENDAR":
+            self.index.remove_item(item.collection.path, item.href)
         if derived is not item:
             to_collection.upload(to_href, derived)
+        elif to_collection.tag == "VCALENDAR":
+            self.index.update_item(to_collection.path, to_href, item.serialize())
+
+    def verify(self) -> bool:
+        """``radicale --verify-storage`` also rebuilds the side index."""
+        ok = super().verify()
+        count = self.index.rebuild()
+        logger.info("Side index rebuilt: %d items", count)
+        return ok

@@ -1,0 +1,343 @@
+"""The SQLite side index: what the rules and REPORTs need, without parsing
+every file on every request.
+
+The ``.ics`` files stay the only source of truth. The index is a cache of
+``facts.item_facts`` per file, keyed by the file's (mtime, size) — like an
+index keyed by etag, it cannot silently disagree with the file for long:
+
+* every write path of the storage plugin updates it inside Radicale's write
+  lock;
+* before answering, a calendar whose directory changed (a file added,
+  removed or replaced, also from outside Radicale) is compared file by file;
+* every ``verify_seconds`` all calendars are compared file by file, which
+  also catches files edited in place;
+* a missing or corrupt index file is rebuilt from the files.
+
+One file, WAL mode, inside the storage folder (``kamin-index.sqlite``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import asdict, fields
+from typing import Callable, Iterable, Iterator, Optional, Sequence
+
+from radicale_kamin.entry import Settings
+from radicale_kamin.facts import ItemFacts, item_facts
+
+logger = logging.getLogger("radicale")
+
+SCHEMA_VERSION = "1"
+INDEX_FILE = "kamin-index.sqlite"
+_FACT_COLUMNS = [f.name for f in fields(ItemFacts)]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS calendars (
+    calendar TEXT PRIMARY KEY,        -- sane path, e.g. anna/termine
+    dir_mtime_ns INTEGER
+);
+CREATE TABLE IF NOT EXISTS items (
+    calendar TEXT NOT NULL,
+    href TEXT NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    %s,
+    PRIMARY KEY (calendar, href)
+);
+CREATE INDEX IF NOT EXISTS items_uid ON items (calendar, uid);
+CREATE INDEX IF NOT EXISTS items_range ON items (calendar, range_start);
+CREATE INDEX IF NOT EXISTS items_building ON items (building);
+CREATE INDEX IF NOT EXISTS items_state ON items (state);
+CREATE TABLE IF NOT EXISTS leases (
+    phone TEXT PRIMARY KEY,
+    uid TEXT NOT NULL,
+    holder TEXT,
+    until INTEGER NOT NULL
+);
+""" % ",\n    ".join(_FACT_COLUMNS)
+
+Progress = Callable[[int, int], None]
+
+
+def _is_item_file(entry: os.DirEntry) -> bool:
+    return not entry.name.startswith(".") and entry.is_file(follow_symlinks=False)
+
+
+class SideIndex:
+    """The index of one Radicale storage folder."""
+
+    def __init__(self, folder: str, collection_root: str,
+                 settings: Settings = Settings(), verify_seconds: float = 60.0):
+        self.path = os.path.join(folder, INDEX_FILE)
+        self.root = collection_root
+        self.settings = settings
+        self.verify_seconds = verify_seconds
+        self._local = threading.local()
+        self._last_full_check = 0.0
+
+    # --- connection ---------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.executescript(_SCHEMA)
+        row = connection.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None:
+            connection.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif row[0] != SCHEMA_VERSION:
+            raise sqlite3.DatabaseError("index schema %s, expected %s" % (row[0], SCHEMA_VERSION))
+        return connection
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None and not os.path.exists(self.path):
+            connection.close()          # the file was deleted: start afresh
+            connection = None
+        if connection is None:
+            try:
+                connection = self._open()
+                connection.execute("SELECT count(*) FROM items").fetchone()
+            except sqlite3.DatabaseError as e:
+                logger.warning("Side index %r unusable (%s): rebuilding it", self.path, e)
+                if connection is not None:
+                    connection.close()
+                self._discard_file()
+                connection = self._open()
+            self._local.connection = connection
+        return connection
+
+    def _discard_file(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.replace(self.path + suffix, self.path + suffix + ".corrupt")
+            except FileNotFoundError:
+                pass
+
+    # --- keeping in step ----------------------------------------------------
+
+    def _calendar_dir(self, calendar: str) -> str:
+        return os.path.join(self.root, *calendar.split("/"))
+
+    def _store(self, calendar: str, href: str, stat: os.stat_result,
+               facts: ItemFacts) -> None:
+        values = asdict(facts)
+        self.db.execute(
+            "INSERT OR REPLACE INTO items (calendar, href, mtime_ns, size, %s) "
+            "VALUES (?, ?, ?, ?, %s)" % (", ".join(_FACT_COLUMNS),
+                                         ", ".join("?" * len(_FACT_COLUMNS))),
+            (calendar, href, stat.st_mtime_ns, stat.st_size,
+             *(values[name] for name in _FACT_COLUMNS)))
+
+    def _index_file(self, calendar: str, href: str) -> None:
+        path = os.path.join(self._calendar_dir(calendar), href)
+        try:
+            stat = os.stat(path)
+            with open(path, encoding="utf-8", newline="") as f:
+                text = f.read()
+        except FileNotFoundError:
+            self.remove_item(calendar, href)
+            return
+        try:
+            facts = item_facts(text, self.settings)
+        except (ValueError, UnicodeDecodeError):
+            logger.warning("Side index: %s/%s is not a readable iCalendar item", calendar, href)
+            facts = ItemFacts(uid=None, component=None, valid=False)
+        self._store(calendar, href, stat, facts)
+
+    def update_item(self, calendar: str, href: str, text: str) -> None:
+        """After the storage wrote ``href``: index what it wrote."""
+        path = os.path.join(self._calendar_dir(calendar), href)
+        self._store(calendar, href, os.stat(path), item_facts(text, self.settings))
+        self._note_directory(calendar)
+
+    def remove_item(self, calendar: str, href: str) -> None:
+        self.db.execute("DELETE FROM items WHERE calendar=? AND href=?", (calendar, href))
+        self._note_directory(calendar)
+
+    def remove_collection(self, path: str) -> None:
+        """A collection and everything below it was deleted."""
+        prefix = path.rstrip("/") + "/"
+        for table in ("items", "calendars"):
+            self.db.execute("DELETE FROM %s WHERE calendar=? OR substr(calendar, 1, ?)=?" % table,
+                            (path, len(prefix), prefix))
+
+    def _note_directory(self, calendar: str) -> None:
+        try:
+            mtime = os.stat(self._calendar_dir(calendar)).st_mtime_ns
+        except FileNotFoundError:
+            return
+        known = self.db.execute("SELECT dir_mtime_ns FROM calendars WHERE calendar=?",
+                                (calendar,)).fetchone()
+        if known is not None:
+            self.db.execute("UPDATE calendars SET dir_mtime_ns=? WHERE calendar=?",
+                            (mtime, calendar))
+
+    def calendars_on_disk(self) -> list[str]:
+        """Every calendar collection (sane path) under the collection root."""
+        found = []
+
+        def walk(directory: str, path: str) -> None:
+            try:
+                entries = list(os.scandir(directory))
+            except FileNotFoundError:
+                return
+            if path and any(e.name == ".Radicale.props" for e in entries):
+                with open(os.path.join(directory, ".Radicale.props"), encoding="utf-8") as f:
+                    if '"VCALENDAR"' in f.read():
+                        found.append(path)
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+                    walk(entry.path, path + "/" + entry.name if path else entry.name)
+
+        walk(self.root, "")
+        return sorted(found)
+
+    def sync(self, calendars: Optional[Sequence[str]] = None, full: bool = False,
+             progress: Optional[Progress] = None) -> int:
+        """Bring the index in step with the files; returns files re-indexed.
+
+        Only calendars whose directory changed are compared file by file,
+        unless ``full`` or the periodic check is due.
+        """
+        if not full and self.verify_seconds >= 0 and \
+                time.monotonic() - self._last_full_check >= self.verify_seconds:
+            full = calendars is None
+        if calendars is None:
+            calendars = self.calendars_on_disk()
+            self._forget_vanished(calendars)
+            if full:
+                self._last_full_check = time.monotonic()
+        plans = [(calendar, *self._stale_files(calendar, full)) for calendar in calendars]
+        total = sum(len(hrefs) for _, hrefs, _ in plans)
+        done = 0
+        for calendar, hrefs, mtime in plans:
+            for batch_start in range(0, len(hrefs), 500):
+                with self.transaction():
+                    for href in hrefs[batch_start:batch_start + 500]:
+                        self._index_file(calendar, href)
+                        done += 1
+                        if progress:
+                            progress(done, total)
+            if mtime is not None:
+                # Noted only once the files are in: an interrupted run is
+                # picked up again by the next query.
+                self.db.execute("INSERT OR REPLACE INTO calendars VALUES (?, ?)",
+                                (calendar, mtime))
+        return total
+
+    def transaction(self):
+        """``with index.transaction():`` — one commit for many rows."""
+        return _Transaction(self.db)
+
+    def _forget_vanished(self, calendars: Sequence[str]) -> None:
+        known = [r[0] for r in self.db.execute("SELECT calendar FROM calendars")]
+        for calendar in set(known) - set(calendars):
+            self.remove_collection(calendar)
+
+    def _stale_files(self, calendar: str, full: bool) -> tuple[list[str], Optional[int]]:
+        """Files of ``calendar`` whose index row is missing or outdated, and
+        the directory's mtime to note once they are indexed."""
+        directory = self._calendar_dir(calendar)
+        try:
+            mtime = os.stat(directory).st_mtime_ns
+        except FileNotFoundError:
+            self.remove_collection(calendar)
+            return [], None
+        known = self.db.execute("SELECT dir_mtime_ns FROM calendars WHERE calendar=?",
+                                (calendar,)).fetchone()
+        if known is not None and known[0] == mtime and not full:
+            return [], None
+        on_disk = {e.name: e.stat(follow_symlinks=False) for e in os.scandir(directory)
+                   if _is_item_file(e)}
+        indexed = {r["href"]: (r["mtime_ns"], r["size"]) for r in self.db.execute(
+            "SELECT href, mtime_ns, size FROM items WHERE calendar=?", (calendar,))}
+        for href in set(indexed) - set(on_disk):
+            self.db.execute("DELETE FROM items WHERE calendar=? AND href=?", (calendar, href))
+        return [href for href, stat in sorted(on_disk.items())
+                if indexed.get(href) != (stat.st_mtime_ns, stat.st_size)], mtime
+
+    def rebuild(self, progress: Optional[Progress] = None) -> int:
+        """Forget everything and index every file again."""
+        for table in ("items", "calendars"):
+            self.db.execute("DELETE FROM %s" % table)
+        return self.sync(full=True, progress=progress)
+
+    # --- queries ------------------------------------------------------------
+
+    def rows(self, where: str = "1", parameters: Iterable = ()) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM items WHERE %s" % where,
+                               tuple(parameters)).fetchall()
+
+    def has_uid(self, calendar: str, uid: str) -> bool:
+        return self.db.execute("SELECT 1 FROM items WHERE calendar=? AND uid=? LIMIT 1",
+                               (calendar, uid)).fetchone() is not None
+
+    def candidates(self, calendar: str, component: Optional[str], start: int, end: int,
+                   building: Optional[str] = None) -> list[sqlite3.Row]:
+        """Items that may match a REPORT: a superset of Radicale's prefilter."""
+        where = ["calendar=?", "range_start < ?", "range_end > ?"]
+        parameters: list = [calendar, end, start]
+        if component is not None:
+            where.append("component=?")
+            parameters.append(component)
+        if building is not None:
+            where.append("instr(lower(buildings), lower(?)) > 0")
+            parameters.append(building)
+        return self.rows(" AND ".join(where), parameters)
+
+    # --- leases of handed-out calls ----------------------------------------
+
+    def active_leases(self, now: int) -> dict[str, sqlite3.Row]:
+        self.db.execute("DELETE FROM leases WHERE until <= ?", (now,))
+        return {r["phone"]: r for r in self.db.execute("SELECT * FROM leases")}
+
+    def lease(self, phone: str, uid: str, holder: str, until: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?, ?)",
+                        (phone, uid, holder, until))
+
+    def release(self, phone: Optional[str] = None, uid: Optional[str] = None) -> int:
+        if phone is not None:
+            cursor = self.db.execute("DELETE FROM leases WHERE phone=?", (phone,))
+        else:
+            cursor = self.db.execute("DELETE FROM leases WHERE uid=?", (uid,))
+        return cursor.rowcount
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, kind, value, traceback):
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        return False
+
+
+def iter_building_text_match(filters: Iterable) -> Iterator[str]:
+    """Texts of positive ``text-match`` conditions on X-KAMIN-BUILDING of a
+    VEVENT in CalDAV REPORT filters (each is a necessary condition)."""
+    caldav = "{urn:ietf:params:xml:ns:caldav}"
+    for top in filters:
+        for calendar_filter in top.findall(caldav + "comp-filter"):
+            if calendar_filter.get("name", "").upper() != "VCALENDAR":
+                continue
+            for event_filter in calendar_filter.findall(caldav + "comp-filter"):
+                if event_filter.get("name", "").upper() != "VEVENT":
+                    continue
+                for prop_filter in event_filter.findall(caldav + "prop-filter"):
+                    if prop_filter.get("name", "").upper() != "X-KAMIN-BUILDING":
+                        continue
+                    for match in prop_filter.findall(caldav + "text-match"):
+                        if match.get("negate-condition", "no") != "yes" and match.text:
+                            yield match.text
