@@ -1,0 +1,192 @@
+"""The side index behind REPORTs and UID checks: same answers as stock
+Radicale, and back in step after changes outside Radicale."""
+
+import os
+import re
+
+import pytest
+from radicale import Application
+
+from conftest import Client, event, ics, load_config, prop
+
+CAL = "/anna/termine/"
+
+
+def time_range_query(start: str, end: str) -> str:
+    return """<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:prop><D:getetag/></D:prop>
+  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">
+    <C:time-range start="%s" end="%s"/>
+  </C:comp-filter></C:comp-filter></C:filter>
+</C:calendar-query>""" % (start, end)
+
+
+def building_query(text: str, match_type: str = "contains", negate: str = "no") -> str:
+    return """<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:prop><D:getetag/></D:prop>
+  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">
+    <C:prop-filter name="X-KAMIN-BUILDING">
+      <C:text-match negate-condition="%s">%s</C:text-match>
+    </C:prop-filter>
+  </C:comp-filter></C:comp-filter></C:filter>
+</C:calendar-query>""" % (negate, text)
+
+
+def hrefs(response) -> list[str]:
+    assert response.status == 207, response.text
+    return sorted(re.findall(r"<href>[^<]*/([^/<]+\.ics)</href>", response.text))
+
+
+def report(client, query):
+    return hrefs(client.request("REPORT", CAL, query, depth="1",
+                                content_type="application/xml"))
+
+
+ENTRIES = [
+    event("one", "X-KAMIN-BUILDING:LG-100", start="20261207T090000Z", end="20261207T100000Z"),
+    event("two", "X-KAMIN-BUILDING:LG-1001", start="20261208T230000Z", end="20261209T010000Z"),
+    event("three", "X-KAMIN-BUILDING:lg-200", start="20261214T090000Z", end="20261214T093000Z"),
+    "UID:allday\nDTSTAMP:20261101T100000Z\nDTSTART;VALUE=DATE:20261209\nSUMMARY:Frist\n"
+    "X-KAMIN-KIND:deadline\nX-KAMIN-BUILDING:LG-300",
+    "UID:berlin\nDTSTAMP:20261101T100000Z\nDTSTART;TZID=Europe/Berlin:20261210T000000\n"
+    "DTEND;TZID=Europe/Berlin:20261210T003000\nSUMMARY:Mitternacht",
+    "UID:weekly\nDTSTAMP:20261101T100000Z\nDTSTART:20261102T080000Z\nDTEND:20261102T083000Z\n"
+    "RRULE:FREQ=WEEKLY;BYDAY=MO\nSUMMARY:Teamrunde",
+    "UID:floating\nDTSTAMP:20261101T100000Z\nDTSTART:20261209T120000\nDURATION:PT1H\nSUMMARY:x",
+]
+
+QUERIES = [
+    time_range_query("20261207T000000Z", "20261214T000000Z"),
+    time_range_query("20261209T000000Z", "20261210T000000Z"),
+    time_range_query("20261209T230000Z", "20261210T000000Z"),
+    time_range_query("20261214T093000Z", "20261215T000000Z"),
+    time_range_query("20270101T000000Z", "20270102T000000Z"),
+    building_query("LG-100"), building_query("lg-1"), building_query("LG-3"),
+    building_query("LG-100", negate="yes"), building_query("nichts"),
+]
+
+
+@pytest.fixture
+def both(tmp_path):
+    """The plugin and stock Radicale, each with the same entries."""
+    clients = []
+    for name, storage_type in (("kamin", "radicale_kamin.storage"), ("stock", "multifilesystem")):
+        app = Application(load_config(tmp_path / name, storage={"type": storage_type}))
+        client = Client(app, "anna")
+        assert client.mkcalendar(CAL).status == 201
+        for number, body in enumerate(ENTRIES):
+            assert client.put(CAL + "e%d.ics" % number, ics(body, timezone=True)).status == 201
+        clients.append(client)
+    return clients
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_reports_answer_like_stock_radicale(both, query):
+    kamin, stock = both
+    assert report(kamin, query) == report(stock, query)
+
+
+def test_report_finds_a_building_among_many(client):
+    for number in range(30):
+        client.put(CAL + "b%d.ics" % number, ics(event("b%d" % number, "X-KAMIN-BUILDING:LG-%03d" % number)))
+    assert report(client, building_query("LG-017")) == ["b17.ics"]
+
+
+def test_put_with_a_uid_already_in_the_calendar_is_a_conflict(client):
+    assert client.put(CAL + "a.ics", ics(event("same"))).status == 201
+    assert client.put(CAL + "b.ics", ics(event("same"))).status == 409
+    assert client.get(CAL + "b.ics").status == 404
+
+
+def test_uid_is_free_again_after_delete(client):
+    client.put(CAL + "a.ics", ics(event("same")))
+    assert client.request("DELETE", CAL + "a.ics").status == 200
+    assert client.put(CAL + "b.ics", ics(event("same"))).status == 201
+
+
+def _file(storage_folder, name):
+    return storage_folder / "collection-root" / "anna" / "termine" / name
+
+
+def test_file_added_outside_radicale_is_found(client, storage_folder):
+    client.put(CAL + "a.ics", ics(event("a", "X-KAMIN-BUILDING:LG-1")))
+    _file(storage_folder, "outside.ics").write_text(
+        ics(event("outside", "X-KAMIN-BUILDING:LG-77")), encoding="utf-8")
+    assert report(client, building_query("LG-77")) == ["outside.ics"]
+    assert client.put(CAL + "c.ics", ics(event("outside"))).status == 409
+
+
+def test_file_removed_outside_radicale_is_forgotten(client, storage_folder):
+    client.put(CAL + "a.ics", ics(event("a", "X-KAMIN-BUILDING:LG-1")))
+    os.remove(_file(storage_folder, "a.ics"))
+    assert report(client, building_query("LG-1")) == []
+    assert client.put(CAL + "b.ics", ics(event("a"))).status == 201
+
+
+def test_file_edited_in_place_is_reindexed(storage_folder):
+    app = Application(load_config(storage_folder, storage={"kamin_index_verify_seconds": "0"}))
+    client = Client(app, "anna")
+    client.mkcalendar(CAL)
+    client.put(CAL + "a.ics", ics(event("a", "X-KAMIN-BUILDING:LG-1")))
+    path = _file(storage_folder, "a.ics")
+    directory_mtime = os.stat(path.parent).st_mtime_ns
+    with open(path, "r+", encoding="utf-8", newline="") as f:
+        text = f.read().replace("LG-1", "LG-9")
+        f.seek(0)
+        f.write(text)
+        f.truncate()
+    os.utime(path.parent, ns=(directory_mtime, directory_mtime))
+    storage = app._storage
+    storage.index.sync()
+    assert [r["building"] for r in storage.index.rows("calendar='anna/termine'")] == ["LG-9"]
+
+
+def test_deleted_index_file_is_rebuilt(client, app, storage_folder):
+    client.put(CAL + "a.ics", ics(event("a", "X-KAMIN-BUILDING:LG-1")))
+    index_file = storage_folder / "kamin-index.sqlite"
+    assert index_file.exists()
+    os.remove(index_file)
+    assert report(client, building_query("LG-1")) == ["a.ics"]
+    assert client.put(CAL + "b.ics", ics(event("a"))).status == 409
+
+
+def test_corrupt_index_file_is_rebuilt(storage_folder):
+    storage_folder.mkdir(parents=True)
+    (storage_folder / "kamin-index.sqlite").write_bytes(b"this is not a database" * 100)
+    app = Application(load_config(storage_folder))
+    client = Client(app, "anna")
+    client.mkcalendar(CAL)
+    assert client.put(CAL + "a.ics", ics(event("a", "X-KAMIN-BUILDING:LG-1"))).status == 201
+    assert report(client, building_query("LG-1")) == ["a.ics"]
+
+
+def test_deleting_a_calendar_forgets_its_entries(client, app):
+    client.put(CAL + "a.ics", ics(event("a", "X-KAMIN-BUILDING:LG-1")))
+    assert client.request("DELETE", CAL).status == 200
+    assert app._storage.index.rows("calendar='anna/termine'") == []
+
+
+def test_whole_calendar_put_reindexes(client, app):
+    client.put(CAL + "old.ics", ics(event("old", "X-KAMIN-BUILDING:LG-OLD")))
+    client.put(CAL, ics(event("new", "X-KAMIN-BUILDING:LG-NEW")))
+    rows = app._storage.index.rows("calendar='anna/termine'")
+    assert [r["building"] for r in rows] == ["LG-NEW"]
+
+
+def test_move_reindexes_both_calendars(client, app):
+    client.mkcalendar("/anna/alt/")
+    client.put("/anna/alt/m.ics", ics(event("m", "X-KAMIN-BUILDING:LG-M")))
+    client.request("MOVE", "/anna/alt/m.ics", destination="http://localhost:5232" + CAL + "m.ics")
+    index = app._storage.index
+    assert index.rows("calendar='anna/alt'") == []
+    assert [r["href"] for r in index.rows("calendar='anna/termine'")] == ["m.ics"]
+
+
+def test_index_row_has_the_derived_state_and_valid_phone(client, app):
+    client.put(CAL + "a.ics", ics(event("a", "X-KAMIN-KIND:internal", "X-KAMIN-PHONE:089 123456",
+                                        "LOCATION:Hauptstraße 12\\, 80331 München")))
+    row, = app._storage.index.rows("calendar='anna/termine'")
+    assert (row["state"], row["phone"], row["phone_type"]) == ("planned", "+4989123456", "fixed_line")
+    assert row["exact"] == 1 and row["range_end"] - row["range_start"] == 3600
