@@ -1,0 +1,798 @@
+"""Whom to call now: the calling rules as pure functions over plain data.
+
+The seed's assistant "relies on an internal script that I query every 5
+minutes". This module is that script's brain: given the indexed entries (as
+``Candidate`` rows), the business's ``CallSettings`` and an explicit "now",
+it says which calls are due, most urgent first, one per customer phone — and
+what recording a call's outcome changes on the entry.
+
+The rules are the rows of ``CALL_RULES`` (first matching row wins; the row
+order is the urgency order). Calling windows are local wall-clock times of
+the business's time zone on calling days that are no public holiday of the
+Bundesland (``holidays`` package). Every datetime in and out is aware.
+
+No Radicale, no SQLite, no I/O here; ``docs/calling-rules.md`` explains the
+rules for the office.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass, fields, replace
+from typing import Callable, Iterable, Mapping, Optional, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+UTC = dt.timezone.utc
+REASONS = ("callback", "retry", "announce", "deadline")   # most urgent first
+ACTIONS = ("call", "sms")
+OUTCOMES = ("confirmed", "rebooked", "callback", "unreached", "rejected",
+            "sms-sent")
+ORANGE_STATES = ("data-missing", "import-rework")
+UNREACHED_STATES = ("unreached-1", "unreached-2")
+BOOKING_KINDS = ("internal", "external")   # appointments that settle a deadline
+SMS_PHONE_TYPES = ("mobile",)
+
+# A callback without a requested time is due at once: "since always".
+ASAP = dt.datetime(1970, 1, 1, tzinfo=UTC)
+# How far the calendar is searched for the next calling day. Validation keeps
+# at least one calling weekday, so only closed days can make this run long.
+_MAX_SCAN_DAYS = 800
+_SETTLE_FALLBACK_DAYS = 365
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_GERMAN_WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
+
+
+# --- settings ----------------------------------------------------------------
+
+def _german_subdivisions() -> tuple[str, ...]:
+    return tuple(holidays.list_supported_countries()["DE"])
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    """Everything the office can set about calling; defaults from the brief.
+
+    Each field is the ``[storage]`` option ``kamin_<field>`` (see
+    ``from_options``), except the window, which is ``kamin_calling_hours``,
+    and the closed days, which are ``kamin_closed_days``.
+    """
+
+    timezone: ZoneInfo = ZoneInfo("Europe/Berlin")
+    bundesland: str = "BY"                 # holidays.country_holidays("DE", subdiv=...)
+    calling_days: tuple[int, ...] = (0, 1, 2, 3, 4)   # Mon..Fri (datetime.weekday())
+    window_start: dt.time = dt.time(8, 0)
+    window_end: dt.time = dt.time(18, 0)
+    announce_days: int = 7                 # internal appointment: call 7 days before
+    deadline_days: int = 28                # deadline entry: call 4 weeks before its due date
+    max_attempts: int = 2                  # after this many failed tries: no more calls
+    retry_hours: int = 0                   # 0 = next calling day's window start; else calling hours later
+    prefer_sms: bool = True                # deadline reminders to mobiles go out as SMS
+    lease_minutes: int = 15                # a handed-out call is not handed out again for this long
+    callback_days: int = 7                 # a callback not made this long after it (or the appointment) is due goes to follow-up
+    # "catholic" adds the holidays of predominantly Catholic municipalities
+    # (Mariä Himmelfahrt in BY, Fronleichnam in parts of SN/TH): better one
+    # call a day later than a call on a local holiday.
+    holiday_categories: tuple[str, ...] = ("public", "catholic")
+    closed_dates: tuple[dt.date, ...] = ()            # extra closed days (Betriebsferien)
+    closed_yearly: tuple[tuple[int, int], ...] = ()   # (month, day) closed every year, e.g. (12, 24)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.bundesland not in _german_subdivisions():
+            problems.append("bundesland %r is not a German subdivision; use one of %s"
+                            % (self.bundesland, ", ".join(_german_subdivisions())))
+        if not self.calling_days or any(d not in range(7) for d in self.calling_days):
+            problems.append("calling_days must name at least one weekday 0 (Mon) .. 6 (Sun)")
+        if not self.window_start < self.window_end:
+            problems.append("the calling window must start before it ends")
+        for name, least in (("announce_days", 0), ("deadline_days", 0),
+                            ("max_attempts", 1), ("retry_hours", 0),
+                            ("lease_minutes", 0), ("callback_days", 0)):
+            if getattr(self, name) < least:
+                problems.append("%s must be %d or more" % (name, least))
+        unknown = set(self.holiday_categories) - {"public", "catholic"}
+        if unknown or "public" not in self.holiday_categories:
+            problems.append("holiday_categories must contain 'public' and may add 'catholic'")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str]) -> "CallSettings":
+        """Settings from ``[storage]`` options (strings); absent or empty
+        options keep their defaults, options of other parts are ignored.
+
+        Raises ValueError naming the option for a value it cannot read.
+        """
+        values: dict = {}
+        for option, parse in _OPTION_PARSERS:
+            raw = options.get(option)
+            if raw is None or not str(raw).strip():
+                continue
+            try:
+                values.update(parse(str(raw).strip()))
+            except ValueError as e:
+                raise ValueError("%s = %s: %s" % (option, raw, e)) from None
+        try:
+            return cls(**values)
+        except ValueError as e:
+            raise ValueError("kamin calling options: %s" % e) from None
+
+
+def _parse_int(name: str) -> Callable[[str], dict]:
+    def parse(raw: str) -> dict:
+        if not re.fullmatch(r"\d+", raw):
+            raise ValueError("must be a whole number 0 or more")
+        return {name: int(raw)}
+    return parse
+
+
+def _parse_timezone(raw: str) -> dict:
+    try:
+        return {"timezone": ZoneInfo(raw)}
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown time zone; use an IANA name like Europe/Berlin") from None
+
+
+def _parse_bundesland(raw: str) -> dict:
+    by_folded = {s.casefold(): s for s in _german_subdivisions()}
+    if raw.casefold() not in by_folded:
+        raise ValueError("unknown Bundesland; use one of %s" % ", ".join(_german_subdivisions()))
+    return {"bundesland": by_folded[raw.casefold()]}
+
+
+def _weekday(token: str) -> int:
+    """English (mon, Monday) or German (mo, Montag) weekday names."""
+    token = token.strip().casefold()
+    if token[:3] in WEEKDAYS:
+        return WEEKDAYS.index(token[:3])
+    if token[:2] in _GERMAN_WEEKDAYS:
+        return _GERMAN_WEEKDAYS.index(token[:2])
+    raise ValueError("unknown weekday %r; use mon,tue,wed,thu,fri,sat,sun (or mo,di,mi,do,fr,sa,so)"
+                     % token)
+
+
+def _parse_calling_days(raw: str) -> dict:
+    """``mon,tue,wed`` or ranges like ``mon-fri``; German ``mo-fr`` too."""
+    days: list[int] = []
+    for part in raw.split(","):
+        if not part.strip():
+            continue
+        first, _, last = part.partition("-")
+        a = _weekday(first)
+        b = _weekday(last) if last else a
+        if b < a:
+            raise ValueError("range %r runs backwards" % part.strip())
+        days.extend(d for d in range(a, b + 1) if d not in days)
+    if not days:
+        raise ValueError("name at least one weekday")
+    return {"calling_days": tuple(sorted(days))}
+
+
+def _parse_clock(raw: str) -> dt.time:
+    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?", raw.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2) or 0) > 59:
+        raise ValueError("%r is not a time of day like 08:00" % raw.strip())
+    return dt.time(int(match.group(1)), int(match.group(2) or 0))
+
+
+def _parse_calling_hours(raw: str) -> dict:
+    start, sep, end = raw.partition("-")
+    if not sep:
+        raise ValueError("write the window as start-end, e.g. 08:00-18:00")
+    window_start, window_end = _parse_clock(start), _parse_clock(end)
+    if not window_start < window_end:
+        raise ValueError("the window must start before it ends")
+    return {"window_start": window_start, "window_end": window_end}
+
+
+def _parse_bool(name: str) -> Callable[[str], dict]:
+    def parse(raw: str) -> dict:
+        value = raw.casefold()
+        if value in ("true", "yes", "on", "1", "ja"):
+            return {name: True}
+        if value in ("false", "no", "off", "0", "nein"):
+            return {name: False}
+        raise ValueError("must be true or false")
+    return parse
+
+
+def _parse_holiday_categories(raw: str) -> dict:
+    categories = tuple(c.strip().casefold() for c in raw.split(",") if c.strip())
+    if not set(categories) <= {"public", "catholic"} or "public" not in categories:
+        raise ValueError("use 'public' or 'public,catholic'")
+    return {"holiday_categories": categories}
+
+
+def _parse_closed_days(raw: str) -> dict:
+    """``2026-05-15, 12-24, 12-31``: a full date once, MM-DD every year."""
+    dates: list[dt.date] = []
+    yearly: list[tuple[int, int]] = []
+    for token in (t.strip() for t in raw.split(",")):
+        if not token:
+            continue
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", token):
+                dates.append(dt.date.fromisoformat(token))
+                continue
+            if re.fullmatch(r"\d{2}-\d{2}", token):
+                month, day = int(token[:2]), int(token[3:])
+                dt.date(2024, month, day)   # a leap year: 02-29 is allowed
+                yearly.append((month, day))
+                continue
+        except ValueError:
+            pass
+        raise ValueError("%r is neither YYYY-MM-DD nor MM-DD" % token)
+    return {"closed_dates": tuple(dates), "closed_yearly": tuple(yearly)}
+
+
+_OPTION_PARSERS: Sequence[tuple[str, Callable[[str], dict]]] = (
+    ("kamin_timezone", _parse_timezone),
+    ("kamin_bundesland", _parse_bundesland),
+    ("kamin_holiday_categories", _parse_holiday_categories),
+    ("kamin_closed_days", _parse_closed_days),
+    ("kamin_calling_days", _parse_calling_days),
+    ("kamin_calling_hours", _parse_calling_hours),
+    ("kamin_announce_days", _parse_int("announce_days")),
+    ("kamin_deadline_days", _parse_int("deadline_days")),
+    ("kamin_max_attempts", _parse_int("max_attempts")),
+    ("kamin_retry_hours", _parse_int("retry_hours")),
+    ("kamin_prefer_sms", _parse_bool("prefer_sms")),
+    ("kamin_lease_minutes", _parse_int("lease_minutes")),
+    ("kamin_callback_days", _parse_int("callback_days")),
+)
+OPTION_NAMES = tuple(name for name, _ in _OPTION_PARSERS)
+
+
+# --- the plain data ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    """One indexed calendar entry, as plain data."""
+
+    uid: str
+    calendar: str                          # like "/anna/termine/"
+    href: str
+    kind: str                              # internal/external/deadline/individual/imported
+    state: str                             # X-KAMIN-STATUS (rules.STATES names)
+    start: dt.datetime                     # aware; appointment start, or the deadline's due date (all-day = local midnight)
+    phone: Optional[str]                   # E.164 when valid, else None
+    phone_type: Optional[str]              # "mobile", "fixed_line", ...
+    customer: Optional[str]
+    building: Optional[str]
+    attempts: int = 0
+    outcome: Optional[str] = None
+    callback: Optional[dt.datetime] = None      # requested callback time
+    last_attempt: Optional[dt.datetime] = None  # when the last failed call was made
+    notified: Optional[dt.datetime] = None      # when an SMS announcement/reminder was sent
+    window_start: Optional[dt.date] = None      # deadline entries: start of the Feuerstättenbescheid window
+
+
+@dataclass(frozen=True)
+class Due:
+    """Why and when an entry is to be called: due from ``since`` (a calling
+    time) until just before ``until``."""
+
+    reason: str
+    since: dt.datetime
+    until: dt.datetime
+    action: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """One item of GET due-calls: one customer phone, every due entry of it."""
+
+    phone: str
+    action: str                            # "call" | "sms"
+    reason: str                            # "announce" | "retry" | "deadline" | "callback"
+    uid: str
+    calendar: str
+    customer: Optional[str]
+    building: Optional[str]
+    start: dt.datetime                     # the appointment or due date of the primary entry
+    due_at: dt.datetime                    # since when this call is due
+    entries: tuple[Candidate, ...]         # every due entry of this phone; the primary one first
+    reasons: tuple[str, ...] = ()          # the reason of each entry, in the order of ``entries``
+
+    @property
+    def kind(self) -> str:
+        """The primary entry's kind: an appointment or a deadline to talk about."""
+        return self.entries[0].kind
+
+
+@dataclass(frozen=True)
+class OutcomeUpdate:
+    """What recording an outcome changes on the entry: every field is the
+    entry's new value, except ``start`` (None = unchanged)."""
+
+    outcome: Optional[str]
+    attempts: int
+    callback: Optional[dt.datetime]
+    last_attempt: Optional[dt.datetime]
+    notified: Optional[dt.datetime]
+    start: Optional[dt.datetime]
+    log_line: str
+
+
+# --- calling windows -----------------------------------------------------------
+
+def _require_aware(moment: Optional[dt.datetime], name: str) -> None:
+    if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
+        raise ValueError("%s must be a timezone-aware datetime" % name)
+
+
+def _local(moment: dt.datetime, settings: CallSettings) -> dt.datetime:
+    return moment.astimezone(settings.timezone)
+
+
+def _at(day: dt.date, time: dt.time, settings: CallSettings) -> dt.datetime:
+    """Wall-clock ``time`` on ``day``; a time inside a spring-forward gap
+    becomes the first real moment after it."""
+    moment = dt.datetime.combine(day, time, tzinfo=settings.timezone)
+    return moment.astimezone(UTC).astimezone(settings.timezone)
+
+
+@functools.lru_cache(maxsize=512)
+def _holiday_dates(bundesland: str, categories: tuple[str, ...], year: int) -> frozenset:
+    """One year's public holidays, computed once: ``holidays`` objects fill
+    themselves lazily and are not meant to be shared between threads."""
+    table = holidays.country_holidays("DE", subdiv=bundesland, years=year,
+                                      categories=categories)
+    return frozenset(table.keys())
+
+
+def is_holiday(day: dt.date, settings: CallSettings) -> bool:
+    """A public holiday of the Bundesland, or a day the office declared closed."""
+    return (day in _holiday_dates(settings.bundesland, settings.holiday_categories, day.year)
+            or day in settings.closed_dates
+            or (day.month, day.day) in settings.closed_yearly)
+
+
+def is_calling_day(day: dt.date, settings: CallSettings) -> bool:
+    return day.weekday() in settings.calling_days and not is_holiday(day, settings)
+
+
+def is_calling_time(moment: dt.datetime, settings: CallSettings = CallSettings()) -> bool:
+    """Inside a calling window: a calling day, window_start <= local time <
+    window_end (the end itself is outside)."""
+    _require_aware(moment, "moment")
+    local = _local(moment, settings)
+    return (is_calling_day(local.date(), settings)
+            and settings.window_start <= local.time() < settings.window_end)
+
+
+def _next_calling_day(day: dt.date, settings: CallSettings) -> dt.date:
+    """The first calling day strictly after ``day``."""
+    for offset in range(1, _MAX_SCAN_DAYS):
+        candidate = day + dt.timedelta(days=offset)
+        if is_calling_day(candidate, settings):
+            return candidate
+    raise ValueError("no calling day within %d days after %s; check kamin_calling_days "
+                     "and kamin_closed_days" % (_MAX_SCAN_DAYS, day))
+
+
+def next_calling_time(moment: dt.datetime, settings: CallSettings = CallSettings()) -> dt.datetime:
+    """``moment`` itself when it lies inside a calling window, else the start
+    of the next window."""
+    _require_aware(moment, "moment")
+    local = _local(moment, settings)
+    if is_calling_day(local.date(), settings) and local.time() < settings.window_end:
+        if local.time() >= settings.window_start:
+            return moment
+        return _at(local.date(), settings.window_start, settings)
+    return _at(_next_calling_day(local.date(), settings), settings.window_start, settings)
+
+
+def next_window_start(moment: dt.datetime, settings: CallSettings = CallSettings()) -> dt.datetime:
+    """The start of the next calling window that opens after ``moment`` —
+    "the next calling window" of the brief: after a call made at 10:15 that
+    is tomorrow's (or Monday's) window, not the current one."""
+    _require_aware(moment, "moment")
+    local = _local(moment, settings)
+    if is_calling_day(local.date(), settings) and local.time() < settings.window_start:
+        return _at(local.date(), settings.window_start, settings)
+    return _at(_next_calling_day(local.date(), settings), settings.window_start, settings)
+
+
+def add_calling_hours(moment: dt.datetime, hours: float,
+                      settings: CallSettings = CallSettings()) -> dt.datetime:
+    """``hours`` of calling time after ``moment``, counting only time inside
+    calling windows (Friday 17:00 + 2 h = Monday 09:00). Elapsed time is
+    counted in UTC, so a window never gains or loses an hour at a DST switch."""
+    current = next_calling_time(moment, settings)
+    remaining = dt.timedelta(hours=hours)
+    while True:
+        end = _at(_local(current, settings).date(), settings.window_end, settings)
+        available = end.astimezone(UTC) - current.astimezone(UTC)
+        if remaining < available:
+            return (current.astimezone(UTC) + remaining).astimezone(settings.timezone)
+        remaining -= available
+        current = next_window_start(end, settings)
+
+
+def retry_time(last_attempt: dt.datetime, settings: CallSettings = CallSettings()) -> dt.datetime:
+    """When the next try after a failed one is due."""
+    if settings.retry_hours:
+        return add_calling_hours(last_attempt, settings.retry_hours, settings)
+    return next_window_start(last_attempt, settings)
+
+
+def _days_before(moment: dt.datetime, days: int, settings: CallSettings) -> dt.datetime:
+    """Calendar days in local time: Thursday 10:00 minus 7 days is the
+    Thursday before at 10:00, also across a DST switch."""
+    local = _local(moment, settings)
+    return _at(local.date() - dt.timedelta(days=days), local.time(), settings)
+
+
+def _due_date(candidate: Candidate, settings: CallSettings) -> dt.date:
+    return _local(candidate.start, settings).date()
+
+
+def _end_of_due_date(candidate: Candidate, settings: CallSettings) -> dt.datetime:
+    return _at(_due_date(candidate, settings) + dt.timedelta(days=1), dt.time(0), settings)
+
+
+# --- deadlines settled by a booking ----------------------------------------------
+
+def _settles(booking: Candidate, deadline: Candidate, settings: CallSettings) -> bool:
+    """An appointment (not rejected) for the deadline's building inside its
+    Feuerstättenbescheid window: the customer has booked, no reminder needed."""
+    if (booking.kind not in BOOKING_KINDS or booking.uid == deadline.uid
+            or booking.building is None or booking.building != deadline.building
+            or booking.state == "rejected" or booking.outcome == "rejected"):
+        return False
+    due_date = _due_date(deadline, settings)
+    window_start = deadline.window_start or due_date - dt.timedelta(days=_SETTLE_FALLBACK_DAYS)
+    return window_start <= _local(booking.start, settings).date() <= due_date
+
+
+def is_settled(deadline: Candidate, settings: CallSettings = CallSettings(),
+               all_candidates: Iterable[Candidate] = ()) -> bool:
+    """Whether a booking settles this deadline entry (False for other kinds)."""
+    return (deadline.kind == "deadline"
+            and any(_settles(other, deadline, settings) for other in all_candidates))
+
+
+# --- the rules, as data ----------------------------------------------------------
+
+def _is_callable(c: Candidate) -> bool:
+    """A phone to dial and data complete: orange entries are never offered."""
+    return c.phone is not None and c.state not in ORANGE_STATES
+
+
+def _wants_callback(c: Candidate, s: CallSettings) -> bool:
+    return ((c.kind == "internal" and c.state == "callback")
+            or (c.kind == "deadline" and c.outcome == "callback"))
+
+
+def _callback_since(c: Candidate, s: CallSettings) -> dt.datetime:
+    return next_calling_time(c.callback, s) if c.callback else ASAP
+
+
+def _callback_until(c: Candidate, s: CallSettings, since: dt.datetime) -> dt.datetime:
+    """A callback outlives the appointment (the customer asked, and it is the
+    chance to rebook) but not for ever: callback_days after the later of the
+    requested time and the appointment it moves to follow-up."""
+    anchor = c.start if since is ASAP else max(since, c.start)
+    return anchor + dt.timedelta(days=s.callback_days)
+
+
+def _reminder_open(c: Candidate, s: CallSettings) -> bool:
+    """No answer yet and not told by SMS: the reminder is still to be made."""
+    return c.outcome is None and c.notified is None
+
+
+def _needs_retry(c: Candidate, s: CallSettings) -> bool:
+    if not (_reminder_open(c, s) and 1 <= c.attempts < s.max_attempts):
+        return False
+    return (c.kind == "internal" and c.state in UNREACHED_STATES) or c.kind == "deadline"
+
+
+def _first_try_since(c: Candidate, s: CallSettings) -> dt.datetime:
+    days = s.deadline_days if c.kind == "deadline" else s.announce_days
+    anchor = c.start if c.kind != "deadline" else _at(_due_date(c, s), dt.time(0), s)
+    return next_calling_time(_days_before(anchor, days, s), s)
+
+
+def _retry_since(c: Candidate, s: CallSettings) -> dt.datetime:
+    """After the failed try; when staff set the count by hand and no time is
+    known, from when the first try would have been due."""
+    if c.last_attempt is None:
+        return _first_try_since(c, s)
+    return retry_time(c.last_attempt, s)
+
+
+def _reminder_until(c: Candidate, s: CallSettings, since: dt.datetime) -> dt.datetime:
+    """An appointment is announced until it starts; a deadline reminder runs
+    to the end of its due date."""
+    return _end_of_due_date(c, s) if c.kind == "deadline" else c.start
+
+
+def _needs_announce(c: Candidate, s: CallSettings) -> bool:
+    return (c.kind == "internal" and c.state == "planned" and c.attempts == 0
+            and _reminder_open(c, s))
+
+
+def _needs_deadline_reminder(c: Candidate, s: CallSettings) -> bool:
+    return c.kind == "deadline" and c.attempts == 0 and _reminder_open(c, s)
+
+
+@dataclass(frozen=True)
+class CallRule:
+    """One row: which entries it applies to, since and until when they are
+    due, and whether an SMS may replace the call."""
+
+    reason: str
+    applies: Callable[[Candidate, CallSettings], bool]
+    since: Callable[[Candidate, CallSettings], dt.datetime]
+    until: Callable[[Candidate, CallSettings, dt.datetime], dt.datetime]
+    sms_to_mobiles: bool = False
+
+
+# First matching row wins; the order is the urgency order of due-calls.
+CALL_RULES: Sequence[CallRule] = (
+    CallRule("callback", _wants_callback, _callback_since, _callback_until),
+    CallRule("retry", _needs_retry, _retry_since, _reminder_until),
+    CallRule("announce", _needs_announce, _first_try_since, _reminder_until),
+    CallRule("deadline", _needs_deadline_reminder, _first_try_since, _reminder_until,
+             sms_to_mobiles=True),
+)
+URGENCY = {rule.reason: rank for rank, rule in enumerate(CALL_RULES)}
+
+
+def _action(rule: CallRule, c: Candidate, s: CallSettings) -> str:
+    if rule.sms_to_mobiles and s.prefer_sms and c.phone_type in SMS_PHONE_TYPES:
+        return "sms"
+    return "call"
+
+
+def due_window(candidate: Candidate, settings: CallSettings = CallSettings(),
+               all_candidates: Iterable[Candidate] = ()) -> Optional[Due]:
+    """The entry's due period, or None when it is never offered (orange, no
+    phone, answered, settled, out of tries, or a period that is empty —
+    e.g. no calling window left before the appointment).
+
+    ``all_candidates`` needs only hold the entries of the same building: they
+    decide whether a deadline is settled.
+    """
+    if not _is_callable(candidate):
+        return None
+    if candidate.kind == "deadline" and is_settled(candidate, settings, all_candidates):
+        return None
+    for rule in CALL_RULES:
+        if rule.applies(candidate, settings):
+            since = rule.since(candidate, settings)
+            until = rule.until(candidate, settings, since)
+            if since >= until:
+                return None
+            return Due(rule.reason, since, until, _action(rule, candidate, settings))
+    return None
+
+
+def due_at(candidate: Candidate, settings: CallSettings = CallSettings(),
+           all_candidates: Iterable[Candidate] = ()) -> Optional[tuple[str, dt.datetime]]:
+    """(reason, since when) — what the index stores as the entry's next call
+    time — or None when the entry is never offered. ``ASAP`` means due at
+    once (a callback without a requested time)."""
+    due = due_window(candidate, settings, all_candidates)
+    return None if due is None else (due.reason, due.since)
+
+
+# --- due calls -----------------------------------------------------------------------
+
+def _urgency_key(candidate: Candidate, due: Due) -> tuple:
+    """Reason first (callback, retry, announce, deadline), then the earlier
+    appointment or due date, then the longer-waiting call, then the uid (a
+    stable order for the same input)."""
+    return (URGENCY[due.reason], candidate.start.astimezone(UTC),
+            due.since.astimezone(UTC), candidate.uid, candidate.calendar)
+
+
+def _by_building(candidates: Iterable[Candidate]) -> dict[str, list[Candidate]]:
+    buildings: dict[str, list[Candidate]] = {}
+    for c in candidates:
+        if c.building is not None and c.kind in BOOKING_KINDS:
+            buildings.setdefault(c.building, []).append(c)
+    return buildings
+
+
+def _group_call(phone: str, items: list[tuple[tuple, Candidate, Due]],
+                now: dt.datetime) -> tuple[tuple, Call]:
+    """One call for every due entry of one phone; an SMS only when every
+    entry may be settled by SMS (a call covers them all anyway)."""
+    items.sort(key=lambda item: item[0])
+    key, primary, due = items[0]
+    action = "sms" if all(d.action == "sms" for _, _, d in items) else "call"
+    call = Call(phone=phone, action=action, reason=due.reason, uid=primary.uid,
+                calendar=primary.calendar, customer=primary.customer,
+                building=primary.building, start=primary.start,
+                due_at=now if due.since is ASAP else due.since,
+                entries=tuple(c for _, c, _ in items),
+                reasons=tuple(d.reason for _, _, d in items))
+    return key, call
+
+
+def due_calls(candidates: Iterable[Candidate], now: dt.datetime,
+              settings: CallSettings = CallSettings(),
+              leased_phones: frozenset = frozenset()) -> list[Call]:
+    """The calls to make at ``now``, most urgent first, one per phone.
+
+    Empty outside calling windows. Phones in ``leased_phones`` (handed out
+    less than lease_minutes ago, not released or answered) are skipped.
+    """
+    _require_aware(now, "now")
+    if not is_calling_time(now, settings):
+        return []
+    candidates = list(candidates)
+    buildings = _by_building(candidates)
+    groups: dict[str, list[tuple[tuple, Candidate, Due]]] = {}
+    for c in candidates:
+        if c.phone is None or c.phone in leased_phones:
+            continue
+        due = due_window(c, settings, buildings.get(c.building, ()))
+        if due is not None and due.since <= now < due.until:
+            groups.setdefault(c.phone, []).append((_urgency_key(c, due), c, due))
+    calls = sorted((_group_call(phone, items, now) for phone, items in groups.items()),
+                   key=lambda keyed: keyed[0])
+    return [call for _, call in calls]
+
+
+# --- the office's lists ---------------------------------------------------------------
+
+def _office_order(candidates: Iterable[Candidate], now: dt.datetime) -> list[Candidate]:
+    """What is still ahead first, soonest first; then the past, newest first."""
+    candidates = list(candidates)
+    ahead = sorted((c for c in candidates if c.start >= now),
+                   key=lambda c: (c.start.astimezone(UTC), c.uid))
+    past = sorted((c for c in candidates if c.start < now),
+                  key=lambda c: (c.start.astimezone(UTC), c.uid), reverse=True)
+    return ahead + past
+
+
+def data_missing(candidates: Iterable[Candidate], now: dt.datetime) -> list[Candidate]:
+    """Orange entries (data missing, import to rework): no call or SMS is
+    possible until someone completes the address or phone number."""
+    _require_aware(now, "now")
+    return _office_order((c for c in candidates if c.state in ORANGE_STATES), now)
+
+
+def follow_up_reason(candidate: Candidate, now: dt.datetime,
+                     settings: CallSettings = CallSettings(),
+                     all_candidates: Iterable[Candidate] = ()) -> Optional[str]:
+    """Why the entry needs rework by letter or notice, or None:
+    ``rejected`` (the customer refused), ``unreached`` (max_attempts failed
+    tries), ``callback-missed`` (a callback not made in time)."""
+    if candidate.kind not in ("internal", "deadline"):
+        return None
+    if candidate.kind == "deadline" and is_settled(candidate, settings, all_candidates):
+        return None
+    if candidate.state == "rejected" or (candidate.kind == "deadline"
+                                         and candidate.outcome == "rejected"):
+        return "rejected"
+    if (candidate.outcome is None and candidate.notified is None
+            and candidate.attempts >= settings.max_attempts
+            and (candidate.kind == "deadline" or candidate.state in UNREACHED_STATES)):
+        return "unreached"
+    if _is_callable(candidate) and _wants_callback(candidate, settings):
+        since = _callback_since(candidate, settings)
+        if now >= _callback_until(candidate, settings, since):
+            return "callback-missed"
+    return None
+
+
+def follow_up(candidates: Iterable[Candidate], now: dt.datetime,
+              settings: CallSettings = CallSettings()) -> list[Candidate]:
+    """Entries no call will settle any more: rework by letter or notice."""
+    _require_aware(now, "now")
+    candidates = list(candidates)
+    buildings = _by_building(candidates)
+    return _office_order(
+        (c for c in candidates
+         if follow_up_reason(c, now, settings, buildings.get(c.building, ()))), now)
+
+
+# --- recording an outcome ----------------------------------------------------------
+
+def _stamp(moment: dt.datetime, settings: CallSettings) -> str:
+    return _local(moment, settings).strftime("%d.%m.%Y %H:%M")
+
+
+def _confirmed(c, now, s, at, new_start):
+    return dict(outcome="confirmed", callback=None), "Anruf: bestätigt"
+
+
+def _rebooked(c, now, s, at, new_start):
+    if c.kind == "deadline":
+        raise ValueError("rebooked applies to appointments, not to a deadline entry; "
+                         "book a new appointment for the building instead")
+    if new_start is None:
+        raise ValueError("rebooked needs the new start (new_start)")
+    _require_aware(new_start, "new_start")
+    if new_start <= now:
+        raise ValueError("the new start %s is not in the future" % new_start.isoformat())
+    return (dict(outcome="confirmed", callback=None, start=new_start),
+            "Anruf: umgebucht auf %s" % _stamp(new_start, s))
+
+
+def _callback(c, now, s, at, new_start):
+    _require_aware(at, "at")
+    if at is not None and at < now:
+        raise ValueError("the callback time %s is in the past" % at.isoformat())
+    when = at if at is not None else next_window_start(now, s)
+    return (dict(outcome="callback", callback=when),
+            "Anruf: Rückruf gewünscht für %s" % _stamp(when, s))
+
+
+def _unreached(c, now, s, at, new_start):
+    attempts = c.attempts + 1
+    text = "Anruf: nicht erreicht (%d. Versuch)" % attempts
+    if attempts >= s.max_attempts:
+        text += " – kein weiterer Anruf, bitte schriftlich nachfassen"
+    return (dict(outcome=None, callback=None, attempts=attempts, last_attempt=now), text)
+
+
+def _rejected(c, now, s, at, new_start):
+    return (dict(outcome="rejected", callback=None),
+            "Anruf: abgelehnt – bitte schriftlich nachfassen")
+
+
+def _sms_sent(c, now, s, at, new_start):
+    return dict(notified=now), "SMS gesendet"
+
+
+# outcome → what it changes and the German log text; a new outcome is a row.
+OUTCOME_RULES: Mapping[str, Callable] = {
+    "confirmed": _confirmed,
+    "rebooked": _rebooked,
+    "callback": _callback,
+    "unreached": _unreached,
+    "rejected": _rejected,
+    "sms-sent": _sms_sent,
+}
+
+
+def _one_line(note: Optional[str]) -> str:
+    return " ".join((note or "").split())
+
+
+def record_outcome(candidate: Candidate, outcome: str, now: dt.datetime,
+                   settings: CallSettings = CallSettings(),
+                   at: Optional[dt.datetime] = None,
+                   new_start: Optional[dt.datetime] = None,
+                   note: Optional[str] = None) -> OutcomeUpdate:
+    """What recording ``outcome`` at ``now`` changes on the entry, with the
+    dated German log line staff see in their calendar app.
+
+    Raises ValueError for an unknown outcome, rebooked without a future
+    ``new_start``, a callback ``at`` in the past, naive datetimes, and
+    entries without a customer (individual).
+    """
+    if outcome not in OUTCOME_RULES:
+        raise ValueError("unknown outcome %r; allowed: %s" % (outcome, ", ".join(OUTCOMES)))
+    _require_aware(now, "now")
+    if candidate.kind == "individual":
+        raise ValueError("an individual entry has no customer call to record")
+    changes, text = OUTCOME_RULES[outcome](candidate, now, settings, at, new_start)
+    current = dict(outcome=candidate.outcome, attempts=candidate.attempts,
+                   callback=candidate.callback, last_attempt=candidate.last_attempt,
+                   notified=candidate.notified, start=None)
+    current.update(changes)
+    line = "%s %s" % (_stamp(now, settings), text)
+    if _one_line(note):
+        line += " – %s" % _one_line(note)
+    return OutcomeUpdate(log_line=line, **current)
+
+
+def apply_outcome(candidate: Candidate, update: OutcomeUpdate) -> Candidate:
+    """The candidate as it reads after the update, before the server derives
+    the new state (for planning and tests; the storage re-derives it)."""
+    values = {f.name: getattr(update, f.name) for f in fields(update)
+              if f.name not in ("log_line", "start")}
+    if update.start is not None:
+        values["start"] = update.start
+    return replace(candidate, **values)
