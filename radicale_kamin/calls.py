@@ -617,6 +617,21 @@ def _group_call(phone: str, items: list[tuple[tuple, Candidate, Due]],
     return key, call
 
 
+def start_horizon(now: dt.datetime, settings: CallSettings = CallSettings()
+                  ) -> tuple[dt.datetime, dt.datetime]:
+    """(earliest, latest) start of an entry that can be due at ``now`` for any
+    reason but a callback: a superset, with a day to spare for the due date's
+    end and DST. Lets the index (and ``due_calls``) skip the years of old
+    and far-future entries without computing their windows."""
+    ahead = max(settings.announce_days, settings.deadline_days) + 2
+    return now - dt.timedelta(days=2), now + dt.timedelta(days=ahead)
+
+
+def _may_be_due(c: Candidate, earliest: dt.datetime, latest: dt.datetime) -> bool:
+    return (earliest < c.start <= latest
+            or (c.outcome == "callback" or c.state == "callback"))
+
+
 def due_calls(candidates: Iterable[Candidate], now: dt.datetime,
               settings: CallSettings = CallSettings(),
               leased_phones: frozenset = frozenset()) -> list[Call]:
@@ -630,9 +645,11 @@ def due_calls(candidates: Iterable[Candidate], now: dt.datetime,
         return []
     candidates = list(candidates)
     buildings = _by_building(candidates)
+    earliest, latest = start_horizon(now, settings)
     groups: dict[str, list[tuple[tuple, Candidate, Due]]] = {}
     for c in candidates:
-        if c.phone is None or c.phone in leased_phones:
+        if (c.phone is None or c.phone in leased_phones
+                or not _may_be_due(c, earliest, latest)):
             continue
         due = due_window(c, settings, buildings.get(c.building, ()))
         if due is not None and due.since <= now < due.until:

@@ -218,10 +218,22 @@ def test_announced_by_sms_is_not_called_again():
 
 
 def test_appointment_without_a_calling_window_before_it_is_never_offered():
-    # created on Friday evening for Monday 07:30: no window in between
-    assert due_at(internal(at(2026, 11, 30, 7, 30)), DEFAULT) == ("announce", at(2026, 11, 23, 8, 0))
-    late = internal(at(2026, 11, 30, 7, 30), notified=None)
-    assert due_window(late, DEFAULT).until == at(2026, 11, 30, 7, 30)
+    # two days' notice for Monday 07:30: the period runs from Saturday 07:30
+    # to Monday 07:30 and holds no calling time
+    settings = CallSettings(announce_days=2)
+    assert due_at(internal(at(2026, 11, 30, 7, 30)), settings) is None
+
+
+def test_old_and_far_future_entries_are_skipped_without_changing_the_answer():
+    now = at(2026, 11, 20, 9, 0)
+    entries = [internal(at(2026, 11, 20, 10, 0) + dt.timedelta(days=d), uid="a%d" % d,
+                        phone="+49%d" % d) for d in range(-3, 12)]
+    entries += [deadline((2026, 12, d), uid="d%d" % d, phone="+48%d" % d, building="B%d" % d)
+                for d in range(1, 31)]
+    offered_uids = {uid for uid, _ in offered(now, *entries)}
+    expected = {c.uid for c in entries
+                if (due := due_window(c, DEFAULT)) and due.since <= now < due.until}
+    assert offered_uids == expected and "a1" in expected and "d18" in expected
 
 
 @pytest.mark.parametrize("state", ["confirmed", "rejected", "booked", "individual",
