@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from radicale_kamin import rules
 from radicale_kamin.address import AddressResult, normalise
-from radicale_kamin.phone import parse_phone
 
 # The X-KAMIN-* facts a client writes. When a client sends an entry back
 # without one of them, the stored value is kept (clients drop what they do

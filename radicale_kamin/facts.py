@@ -15,17 +15,15 @@ Radicale's own filter decides.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Optional
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from radicale_kamin import icslines, profile
+from radicale_kamin.icaltime import parse_duration, parse_when
 from radicale_kamin.entry import EntryRejected, Settings, derive
 
 TIMESTAMP_MIN = 0
 TIMESTAMP_MAX = 253402214400        # 9999-12-31, as Radicale's filter uses
-UTC = dt.timezone.utc
 
 
 @dataclass(frozen=True)
@@ -55,39 +53,6 @@ class ItemFacts:
     notified: Optional[int] = None
     window_start: Optional[str] = None  # ISO date
     summary: Optional[str] = None
-
-
-_DURATION = re.compile(r"([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
-
-
-def parse_duration(value: str) -> dt.timedelta:
-    match = _DURATION.match(value.strip().upper())
-    if not match or value.strip().upper() in ("P", "PT", "+P", "-P"):
-        raise ValueError("not an iCalendar duration")
-    sign, weeks, days, hours, minutes, seconds = match.groups()
-    delta = dt.timedelta(weeks=int(weeks or 0), days=int(days or 0), hours=int(hours or 0),
-                         minutes=int(minutes or 0), seconds=int(seconds or 0))
-    return -delta if sign == "-" else delta
-
-
-def parse_when(line: icslines.Line) -> tuple[dt.datetime, bool]:
-    """A DTSTART/DTEND line → (aware datetime, is_date). Floating times and
-    dates count as UTC, as in Radicale's filters. Raises ValueError (also for
-    a TZID zoneinfo does not know)."""
-    value = line.value.strip()
-    if re.fullmatch(r"\d{8}", value):
-        day = dt.datetime.strptime(value, "%Y%m%d")
-        return day.replace(tzinfo=UTC), True
-    moment = dt.datetime.strptime(value.rstrip("Zz"), "%Y%m%dT%H%M%S")
-    if value.endswith(("Z", "z")):
-        return moment.replace(tzinfo=UTC), False
-    tzid = line.param("TZID")
-    if not tzid:
-        return moment.replace(tzinfo=UTC), False
-    try:
-        return moment.replace(tzinfo=ZoneInfo(tzid)), False
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise ValueError("unknown TZID") from e
 
 
 def _epoch(moment: dt.datetime) -> int:

@@ -7,10 +7,12 @@ property the server does not own stays exactly as the client wrote it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Optional
 
 from radicale_kamin import icslines
+from radicale_kamin.icaltime import format_when, parse_when
 from radicale_kamin.entry import Derived, Entry, Settings, derive, EntryRejected
 
 # Entry field → property, for the facts clients write.
@@ -144,3 +146,62 @@ def derive_text(text: str, stored_text: Optional[str] = None,
     for event, derived in results:
         write_event(event, derived)
     return icslines.serialize(calendar), [d for _, d in results]
+
+
+# --- workflow changes made by the server (the JSON API) ----------------------
+
+def _set(event: icslines.Component, name: str, value: Optional[str]) -> None:
+    """Replace every ``name`` line by one with ``value`` (None: remove)."""
+    event.remove(name)
+    if value is not None:
+        event.lines.append(icslines.Line(name, [], icslines.escape_text(value)))
+
+
+def _move(event: icslines.Component, new_start: dt.datetime) -> None:
+    """Move DTSTART to ``new_start``, DTEND along by the same amount."""
+    start_line = event.first("DTSTART")
+    if start_line is None:
+        raise ValueError("the entry has no DTSTART to move")
+    old_start, _ = parse_when(start_line)
+    end_line = event.first("DTEND")
+    if end_line is not None:
+        old_end, _ = parse_when(end_line)
+        end_line.params, end_line.value = format_when(end_line, new_start + (old_end - old_start))
+        end_line.raw = None
+    start_line.params, start_line.value = format_when(start_line, new_start)
+    start_line.raw = None
+
+
+def apply_workflow(text: str, *, outcome: Optional[str], attempts: int,
+                   callback: Optional[dt.datetime], last_attempt: Optional[dt.datetime],
+                   notified: Optional[dt.datetime], new_start: Optional[dt.datetime],
+                   log_line: str) -> str:
+    """The item with its master VEVENT's workflow facts replaced and
+    ``log_line`` added to DESCRIPTION (the notes every client shows).
+
+    The result still goes through the storage, which derives state, colour
+    and labels from the new facts.
+    """
+    calendar = icslines.parse(text)
+    masters = [e for e in events(calendar) if e.first("RECURRENCE-ID") is None]
+    if not masters:
+        raise ValueError("the item has no VEVENT")
+    event = masters[0]
+    _set(event, "X-KAMIN-OUTCOME", outcome)
+    _set(event, "X-KAMIN-ATTEMPTS", str(attempts))
+    _set(event, "X-KAMIN-CALLBACK", callback.isoformat() if callback else None)
+    _set(event, "X-KAMIN-LAST-ATTEMPT", last_attempt.isoformat() if last_attempt else None)
+    _set(event, "X-KAMIN-NOTIFIED", notified.isoformat() if notified else None)
+    if new_start is not None:
+        _move(event, new_start)
+    description = _text(event, "DESCRIPTION")
+    _set_keeping_params(event, "DESCRIPTION",
+                        log_line if not description else description.rstrip("\n") + "\n" + log_line)
+    return icslines.serialize(calendar)
+
+
+def _set_keeping_params(event: icslines.Component, name: str, value: str) -> None:
+    line = event.first(name)
+    params = list(line.params) if line else []
+    event.remove(name)
+    event.lines.append(icslines.Line(name, params, icslines.escape_text(value)))

@@ -10,7 +10,6 @@ the reason in the body, e.g. ``X-KAMIN-KIND: unknown kind; allowed: …``.
 from __future__ import annotations
 
 import json
-import os
 from typing import Callable, Iterable, Optional
 
 import radicale

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
-import logging
 import pathlib
-import shutil
 import textwrap
 from typing import Optional
 

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from conftest import Client, event, ics, prop
+from conftest import Client, event, ics
 from radicale_kamin.wsgi import ReadableRefusals
 
 CAL = "/anna/termine/"

@@ -3,7 +3,6 @@ free 127.0.0.1 port, driven with the ``caldav`` client library."""
 
 from __future__ import annotations
 
-import os
 import pathlib
 import socket
 import subprocess

@@ -7,7 +7,7 @@ import re
 import pytest
 from radicale import Application
 
-from conftest import Client, event, ics, load_config, prop
+from conftest import Client, event, ics, load_config
 
 CAL = "/anna/termine/"
 

@@ -1,7 +1,6 @@
 """Single-item PUT through the real Radicale Application: what is stored is
 what the server derived, and nothing a client forgot is lost."""
 
-import os
 
 import pytest
 import vobject

@@ -28,3 +28,13 @@ def staff_users(configuration: Any) -> Iterator[str]:
             user = line.split(":", 1)[0].strip()
             if user and not user.startswith("#") and user not in NON_STAFF_USERS:
                 yield user
+
+
+def kamin_storage(configuration: Any) -> Any:
+    """The storage plugin of ``configuration``; it must be radicale_kamin's."""
+    from radicale import storage
+
+    store = storage.load(configuration)
+    if not hasattr(store, "index"):
+        raise SystemExit("kamin: [storage] type is not radicale_kamin.storage in this config")
+    return store

@@ -1,0 +1,62 @@
+"""iCalendar date-time values of content lines (DTSTART, DTEND, DURATION)
+read and written without vobject — see ``icslines`` for why."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from radicale_kamin import icslines
+
+UTC = dt.timezone.utc
+
+_DURATION = re.compile(r"([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def parse_duration(value: str) -> dt.timedelta:
+    match = _DURATION.match(value.strip().upper())
+    if not match or value.strip().upper() in ("P", "PT", "+P", "-P"):
+        raise ValueError("not an iCalendar duration")
+    sign, weeks, days, hours, minutes, seconds = match.groups()
+    delta = dt.timedelta(weeks=int(weeks or 0), days=int(days or 0), hours=int(hours or 0),
+                         minutes=int(minutes or 0), seconds=int(seconds or 0))
+    return -delta if sign == "-" else delta
+
+
+def parse_when(line: icslines.Line) -> tuple[dt.datetime, bool]:
+    """A DTSTART/DTEND line → (aware datetime, is_date). Floating times and
+    dates count as UTC, as in Radicale's filters. Raises ValueError (also for
+    a TZID zoneinfo does not know)."""
+    value = line.value.strip()
+    if re.fullmatch(r"\d{8}", value):
+        day = dt.datetime.strptime(value, "%Y%m%d")
+        return day.replace(tzinfo=UTC), True
+    moment = dt.datetime.strptime(value.rstrip("Zz"), "%Y%m%dT%H%M%S")
+    if value.endswith(("Z", "z")):
+        return moment.replace(tzinfo=UTC), False
+    tzid = line.param("TZID")
+    if not tzid:
+        return moment.replace(tzinfo=UTC), False
+    try:
+        return moment.replace(tzinfo=ZoneInfo(tzid)), False
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError("unknown TZID") from e
+
+
+def format_when(line: icslines.Line, moment: dt.datetime) -> tuple[list, str]:
+    """(params, value) writing ``moment`` the way ``line`` is written: as a
+    date, in its TZID, or in UTC."""
+    params = [p for p in line.params if p[0] not in ("TZID", "VALUE")]
+    if line.param("VALUE") == "DATE" or re.fullmatch(r"\d{8}", line.value.strip()):
+        return params + [("VALUE", "DATE")], moment.strftime("%Y%m%d")
+    tzid = line.param("TZID")
+    if tzid:
+        try:
+            local = moment.astimezone(ZoneInfo(tzid))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+        else:
+            raw = next(p for p in line.params if p[0] == "TZID")
+            return params + [raw], local.strftime("%Y%m%dT%H%M%S")
+    return params, moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
