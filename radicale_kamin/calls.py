@@ -49,6 +49,7 @@ _GERMAN_WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
 
 # --- settings ----------------------------------------------------------------
 
+@functools.lru_cache(maxsize=1)
 def _german_subdivisions() -> tuple[str, ...]:
     return tuple(holidays.list_supported_countries()["DE"])
 
@@ -73,7 +74,9 @@ class CallSettings:
     retry_hours: int = 0                   # 0 = next calling day's window start; else calling hours later
     prefer_sms: bool = True                # deadline reminders to mobiles go out as SMS
     lease_minutes: int = 15                # a handed-out call is not handed out again for this long
-    callback_days: int = 7                 # a callback not made this long after it (or the appointment) is due goes to follow-up
+    # a callback not made this long after its time (or the appointment,
+    # if later) leaves the list for follow-up
+    callback_days: int = 7
     # "catholic" adds the holidays of predominantly Catholic municipalities
     # (Mariä Himmelfahrt in BY, Fronleichnam in parts of SN/TH): better one
     # call a day later than a call on a local holiday.
@@ -259,7 +262,9 @@ class Candidate:
     href: str
     kind: str                              # internal/external/deadline/individual/imported
     state: str                             # X-KAMIN-STATUS (rules.STATES names)
-    start: dt.datetime                     # aware; appointment start, or the deadline's due date (all-day = local midnight)
+    # aware; the appointment's start, or the deadline's due date (all-day =
+    # local midnight)
+    start: dt.datetime
     phone: Optional[str]                   # E.164 when valid, else None
     phone_type: Optional[str]              # "mobile", "fixed_line", ...
     customer: Optional[str]

@@ -7,6 +7,7 @@ clocks change on Sunday 2026-03-29 (to CEST) and Sunday 2026-10-25 (to CET).
 """
 
 import datetime as dt
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -144,6 +145,12 @@ def test_calling_days_and_hours_are_configurable():
 def test_next_window_start_after_a_call_inside_the_window_is_the_next_day():
     assert next_window_start(at(2026, 11, 26, 10, 15), DEFAULT) == at(2026, 11, 27, 8, 0)
     assert next_window_start(at(2026, 11, 26, 7, 0), DEFAULT) == at(2026, 11, 26, 8, 0)
+
+
+def test_retry_time_is_the_next_window_or_calling_hours_later():
+    failed = at(2026, 11, 26, 17, 30)
+    assert retry_time(failed, DEFAULT) == at(2026, 11, 27, 8, 0)
+    assert retry_time(failed, CallSettings(retry_hours=1)) == at(2026, 11, 27, 8, 30)
 
 
 def test_calling_hours_skip_nights_weekends_and_the_dst_switch():
@@ -350,10 +357,10 @@ def test_three_tries_when_max_attempts_is_three():
 def test_recorded_failures_walk_from_announce_to_retry_to_follow_up():
     entry = internal(APPOINTMENT)
     first = apply_outcome(entry, record_outcome(entry, "unreached", at(2026, 11, 19, 10, 5)))
-    first = Candidate(**{**first.__dict__, "state": "unreached-1"})
+    first = replace(first, state="unreached-1")
     assert due_at(first, DEFAULT) == ("retry", at(2026, 11, 20, 8, 0))
     second = apply_outcome(first, record_outcome(first, "unreached", at(2026, 11, 20, 8, 3)))
-    second = Candidate(**{**second.__dict__, "state": "unreached-2"})
+    second = replace(second, state="unreached-2")
     assert second.attempts == 2 and due_at(second, DEFAULT) is None
     assert follow_up_reason(second, at(2026, 11, 20, 9, 0)) == "unreached"
 
