@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 
 # Each name is a module radicale_kamin.commands.<name> with
 # ``register(subparsers)`` that adds its parser and sets ``func``.
-COMMANDS = ("address", "setup", "reindex")
+COMMANDS = ("address", "setup", "reindex", "due-calls")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True,
                                        metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module("radicale_kamin.commands." + name).register(subparsers)
+        module = "radicale_kamin.commands." + name.replace("-", "_")
+        importlib.import_module(module).register(subparsers)
     return parser
 
 

@@ -18,6 +18,7 @@ One file, WAL mode, inside the storage folder (``kamin-index.sqlite``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sqlite3
@@ -31,7 +32,7 @@ from radicale_kamin.facts import ItemFacts, item_facts
 
 logger = logging.getLogger("radicale")
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 INDEX_FILE = "kamin-index.sqlite"
 _FACT_COLUMNS = [f.name for f in fields(ItemFacts)]
 
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS items (
     href TEXT NOT NULL,
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL,
+    etag TEXT NOT NULL,               -- Radicale's ETag of the file
     %s,
     PRIMARY KEY (calendar, href)
 );
@@ -53,6 +55,7 @@ CREATE INDEX IF NOT EXISTS items_uid ON items (calendar, uid);
 CREATE INDEX IF NOT EXISTS items_range ON items (calendar, range_start);
 CREATE INDEX IF NOT EXISTS items_building ON items (building);
 CREATE INDEX IF NOT EXISTS items_state ON items (state);
+CREATE INDEX IF NOT EXISTS items_start ON items (start);
 CREATE TABLE IF NOT EXISTS leases (
     phone TEXT PRIMARY KEY,
     uid TEXT NOT NULL,
@@ -62,6 +65,11 @@ CREATE TABLE IF NOT EXISTS leases (
 """ % ",\n    ".join(_FACT_COLUMNS)
 
 Progress = Callable[[int, int], None]
+
+
+def etag_of(text: str) -> str:
+    """Radicale's ETag of an item's text (``radicale.item.get_etag``)."""
+    return '"%s"' % hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _is_item_file(entry: os.DirEntry) -> bool:
@@ -126,14 +134,14 @@ class SideIndex:
     def _calendar_dir(self, calendar: str) -> str:
         return os.path.join(self.root, *calendar.split("/"))
 
-    def _store(self, calendar: str, href: str, stat: os.stat_result,
+    def _store(self, calendar: str, href: str, stat: os.stat_result, text: str,
                facts: ItemFacts) -> None:
         values = asdict(facts)
         self.db.execute(
-            "INSERT OR REPLACE INTO items (calendar, href, mtime_ns, size, %s) "
-            "VALUES (?, ?, ?, ?, %s)" % (", ".join(_FACT_COLUMNS),
-                                         ", ".join("?" * len(_FACT_COLUMNS))),
-            (calendar, href, stat.st_mtime_ns, stat.st_size,
+            "INSERT OR REPLACE INTO items (calendar, href, mtime_ns, size, etag, %s) "
+            "VALUES (?, ?, ?, ?, ?, %s)" % (", ".join(_FACT_COLUMNS),
+                                            ", ".join("?" * len(_FACT_COLUMNS))),
+            (calendar, href, stat.st_mtime_ns, stat.st_size, etag_of(text),
              *(values[name] for name in _FACT_COLUMNS)))
 
     def _index_file(self, calendar: str, href: str) -> None:
@@ -150,12 +158,12 @@ class SideIndex:
         except (ValueError, UnicodeDecodeError):
             logger.warning("Side index: %s/%s is not a readable iCalendar item", calendar, href)
             facts = ItemFacts(uid=None, component=None, valid=False)
-        self._store(calendar, href, stat, facts)
+        self._store(calendar, href, stat, text, facts)
 
     def update_item(self, calendar: str, href: str, text: str) -> None:
         """After the storage wrote ``href``: index what it wrote."""
         path = os.path.join(self._calendar_dir(calendar), href)
-        self._store(calendar, href, os.stat(path), item_facts(text, self.settings))
+        self._store(calendar, href, os.stat(path), text, item_facts(text, self.settings))
         self._note_directory(calendar)
 
     def remove_item(self, calendar: str, href: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 from typing import Optional
 
@@ -22,6 +23,8 @@ from radicale_kamin.entry import EntryRejected
 from radicale_kamin.recurrence import RecurrenceRejected
 
 _OWN = (EntryRejected, RecurrenceRejected)
+# Exceptions whose text names files and databases, never entry content.
+_DATA_FREE = (sqlite3.Error, OSError)
 _local = threading.local()
 
 # Radicale messages that dump a whole item or request body.
@@ -50,7 +53,9 @@ def safe_text(exc: BaseException) -> str:
         return "the body is not valid iCalendar/vCard%s (%s)" % (where, name)
     if name == "ValidateError":
         return "the body is not valid iCalendar/vCard: a property has an invalid value"
-    return "the body was refused (%s)" % name
+    if isinstance(exc, _DATA_FREE):
+        return "%s: %s" % (name, exc)
+    return "%s (details only at log level debug)" % name
 
 
 def remember_reason(reason: Optional[str]) -> None:

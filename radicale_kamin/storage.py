@@ -30,34 +30,67 @@ from radicale.storage import multifilesystem
 import radicale.item.filter as radicale_filter
 
 from radicale_kamin import privacy, profile
+from radicale_kamin.calls import OPTION_NAMES, CallSettings
 from radicale_kamin.entry import Settings
 from radicale_kamin.index import SideIndex, iter_building_text_match
 from radicale_kamin.recurrence import check_recurrence
 
+def _option(default: str, help_text: str, type_=str) -> dict:
+    return {"value": default, "help": help_text, "type": type_}
+
+
+# The plugin's options in [storage] (also read by the web plugin). Each is
+# documented in docs/configuration.md and listed in config/radicale.conf.
 PLUGIN_CONFIG_SCHEMA = {
     "storage": {
-        "kamin_timezone": {
-            "value": "Europe/Berlin",
-            "help": "time zone of the business: times without offset are local "
-                    "time here (callbacks, calling windows)",
-            "type": str},
-        "kamin_phone_region": {
-            "value": "DE",
-            "help": "region for phone numbers written without +country code",
-            "type": str},
-        "kamin_index_verify_seconds": {
-            "value": "60",
-            "help": "compare every indexed file with the disk at most this often "
-                    "(catches files edited in place outside Radicale); "
-                    "0 = before every query",
-            "type": float},
+        "kamin_timezone": _option(
+            "Europe/Berlin", "time zone of the business: times without offset are "
+            "local time here (callbacks, calling windows)"),
+        "kamin_phone_region": _option(
+            "DE", "region for phone numbers written without +country code"),
+        "kamin_index_verify_seconds": _option(
+            "60", "compare every indexed file with the disk at most this often "
+            "(catches files edited in place outside Radicale); 0 = before every query",
+            float),
+        "kamin_bundesland": _option("BY", "Bundesland whose public holidays have no calls"),
+        "kamin_holiday_categories": _option(
+            "public, catholic", "holiday categories of the holidays package; "
+            "catholic adds e.g. Mariä Himmelfahrt in BY"),
+        "kamin_closed_days": _option(
+            "", "extra days without calls: 12-24 (every year) or 2026-05-15 (once), comma-separated"),
+        "kamin_calling_days": _option("mon-fri", "weekdays with calling windows"),
+        "kamin_calling_hours": _option("08:00-18:00", "the calling window, local time"),
+        "kamin_announce_days": _option("7", "call this many days before an internal appointment"),
+        "kamin_deadline_days": _option("28", "call this many days before a deadline's due date"),
+        "kamin_max_attempts": _option("2", "failed calls before an entry goes to follow-up"),
+        "kamin_retry_hours": _option(
+            "0", "retry after this many calling hours; 0 = at the start of the next calling day"),
+        "kamin_prefer_sms": _option("true", "deadline reminders to mobile numbers go out as SMS"),
+        "kamin_lease_minutes": _option(
+            "15", "a call handed out by due-calls is not handed out again for this long"),
+        "kamin_callback_days": _option(
+            "7", "an unanswered callback request leaves the list after this many days"),
+        "kamin_non_staff_calendars": _option(
+            "", "calendars that are not staff calendars (paths like /meister/privat/, "
+            "or a user's whole home /buero/), comma-separated"),
+        "kamin_staff_names": _option(
+            "", "display names of staff, e.g. anna: Anna Huber, ben: Ben Maier"),
     },
 }
 
 
 def load_settings(configuration: Any) -> Settings:
-    """The plugin's options of ``[storage]``, checked at start-up."""
+    """The plugin's options of ``[storage]``, checked at start-up: a wrong
+    value stops the server with a message naming the option."""
     config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
+    for option in configuration.options("storage"):
+        if option.startswith("kamin_") and option not in PLUGIN_CONFIG_SCHEMA["storage"]:
+            logger.warning("[storage] %s: unknown option, ignored; known options: %s",
+                           option, ", ".join(sorted(PLUGIN_CONFIG_SCHEMA["storage"])))
+    try:
+        call_settings(config)
+    except ValueError as e:
+        raise RuntimeError("[storage] %s" % e) from e
     name = config.get("storage", "kamin_timezone")
     try:
         timezone = ZoneInfo(name)
@@ -65,6 +98,12 @@ def load_settings(configuration: Any) -> Settings:
         raise RuntimeError("[storage] kamin_timezone: unknown time zone %r" % name) from e
     return Settings(timezone=timezone,
                     phone_region=config.get("storage", "kamin_phone_region").upper())
+
+
+def call_settings(config: Any) -> CallSettings:
+    """The calling rules' settings from a config copied with our schema."""
+    return CallSettings.from_options(
+        {name: str(config.get("storage", name)) for name in OPTION_NAMES})
 
 
 def load_index(configuration: Any, folder: str, root: str,

@@ -1,5 +1,5 @@
 """The web plugin: Radicale's own web page, plus the plugin's JSON API under
-``/.web/kamin/`` (issue 4 onwards).
+``/.web/kamin/api/`` (``api.py``).
 
 ``[web] type = radicale_kamin.web``.
 """
@@ -8,6 +8,22 @@ from __future__ import annotations
 
 from radicale.web import internal
 
+from radicale_kamin.api import PREFIX, Api
+
 
 class Web(internal.Web):
-    """Radicale's internal web page, unchanged so far."""
+    """Radicale's internal web page; ``/.web/kamin/api/…`` is the JSON API."""
+
+    def __init__(self, configuration) -> None:
+        super().__init__(configuration)
+        self.api = Api(configuration)
+
+    def get(self, environ, base_prefix, path, user, user_groups, request_info):
+        if path.startswith(PREFIX):
+            return self.api.handle("GET", environ, path, user, user_groups) + (None,)
+        return super().get(environ, base_prefix, path, user, user_groups, request_info)
+
+    def post(self, environ, base_prefix, path, user, user_groups, request_info):
+        if path.startswith(PREFIX):
+            return self.api.handle("POST", environ, path, user, user_groups) + (None,)
+        return super().post(environ, base_prefix, path, user, user_groups, request_info)

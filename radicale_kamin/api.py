@@ -1,0 +1,468 @@
+"""The JSON API under ``/.web/kamin/api/`` (CONTRACT.md section 3).
+
+A thin shell: requests are parsed here, answered from the side index and the
+pure rules (``calls``), and every change goes through the storage plugin —
+so state, colour, labels and the index stay right. Errors are JSON objects
+``{"error": "..."}``; bad input is a 4xx that names the problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import traceback
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+from zoneinfo import ZoneInfo
+
+from radicale import rights, storage as radicale_storage
+from radicale.log import logger
+import radicale.item as radicale_item
+
+from radicale_kamin import calls, profile, rules
+from radicale_kamin.entry import parse_moment
+from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA, call_settings
+
+PREFIX = "/.web/kamin/api/"
+MAX_BODY = 64 * 1024
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, **extra: Any):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+@dataclass
+class Request:
+    method: str
+    path: str                       # below PREFIX, e.g. "calls/abc/outcome"
+    query: dict[str, str]
+    user: str
+    groups: set
+    environ: dict
+    params: dict[str, str] = field(default_factory=dict)
+    _body: Any = None
+
+    def json(self) -> dict:
+        if self._body is None:
+            raise ApiError(400, "a JSON object is expected as the request body")
+        return self._body
+
+
+Handler = Callable[["Api", Request], tuple[int, dict]]
+ROUTES: list[tuple[str, re.Pattern, Handler]] = []
+
+
+def route(method: str, pattern: str):
+    def register(handler: Handler) -> Handler:
+        ROUTES.append((method, re.compile(pattern + r"\Z"), handler))
+        return handler
+    return register
+
+
+def _iso(epoch: Optional[int], tz: ZoneInfo) -> Optional[str]:
+    if epoch is None:
+        return None
+    return dt.datetime.fromtimestamp(epoch, tz).isoformat()
+
+
+def _moment(epoch: Optional[int], tz: ZoneInfo) -> Optional[dt.datetime]:
+    return None if epoch is None else dt.datetime.fromtimestamp(epoch, tz)
+
+
+def _calendar_url(sane: str) -> str:
+    return "/%s/" % sane
+
+
+def _sane(calendar: str) -> str:
+    return calendar.strip("/")
+
+
+class Api:
+    """One per web plugin (per Radicale application)."""
+
+    def __init__(self, configuration: Any):
+        self.configuration = configuration
+        config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
+        self.call_settings = call_settings(config)
+        self.timezone = self.call_settings.timezone
+        self.non_staff = [p.strip().strip("/") for p in
+                          config.get("storage", "kamin_non_staff_calendars").split(",")
+                          if p.strip()]
+        self.staff_names = _parse_names(config.get("storage", "kamin_staff_names"))
+        self._rights = rights.load(configuration)
+        self._storage = None
+
+    @property
+    def storage(self):
+        # Radicale gives a web plugin no storage: load one of our own (the
+        # same files, the same file lock, the same side index file).
+        if self._storage is None:
+            self._storage = radicale_storage.load(self.configuration)
+        return self._storage
+
+    @property
+    def index(self):
+        return self.storage.index
+
+    # --- dispatch -------------------------------------------------------------
+
+    def handle(self, method: str, environ: dict, path: str, user: str,
+               groups: set) -> tuple[int, dict, bytes]:
+        try:
+            if not user:
+                raise ApiError(401, "authentication required")
+            request = self._request(method, environ, path, user, groups)
+            status, payload = self._dispatch(request)
+        except ApiError as e:
+            status, payload = e.status, {"error": e.message, **e.extra}
+        except Exception as e:      # a bug: say so, without customer data
+            logger.error("Kamin API %s %s failed: %s at %s", method, path, type(e).__name__,
+                         _where(e))
+            status, payload = 500, {"error": "internal error (%s); see the server log"
+                                    % type(e).__name__}
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8",
+                   "Cache-Control": "no-store"}
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="Radicale - Password Required"'
+        return status, headers, body
+
+    def _request(self, method: str, environ: dict, path: str, user: str,
+                 groups: set) -> Request:
+        query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", ""),
+                                            keep_blank_values=True))
+        request = Request(method, path[len(PREFIX):], query, user, groups, environ)
+        if method == "POST":
+            request._body = self._read_json(environ)
+        return request
+
+    def _read_json(self, environ: dict) -> Any:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise ApiError(400, "invalid Content-Length")
+        if length > MAX_BODY:
+            raise ApiError(413, "request body larger than %d bytes" % MAX_BODY)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        if not raw.strip():
+            return None
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise ApiError(400, "the body is not valid JSON: %s" % e)
+        if not isinstance(body, dict):
+            raise ApiError(400, "a JSON object is expected as the request body")
+        return body
+
+    def _dispatch(self, request: Request) -> tuple[int, dict]:
+        allowed = []
+        for method, pattern, handler in ROUTES:
+            match = pattern.match(request.path)
+            if not match:
+                continue
+            if method != request.method:
+                allowed.append(method)
+                continue
+            request.params = match.groupdict()
+            return handler(self, request)
+        if allowed:
+            raise ApiError(405, "use %s for this path" % " or ".join(sorted(set(allowed))))
+        raise ApiError(404, "no such API path: %s%s" % (PREFIX, request.path))
+
+    # --- rights and calendars ---------------------------------------------
+
+    def calendars(self, request: Request, permission: str = "r") -> list[str]:
+        """Calendars (sane paths) the user may read (``r``) or write (``w``)."""
+        return [c for c in self.index.calendars_on_disk()
+                if permission in self._rights.authorization(
+                    request.user, request.groups, _calendar_url(c))]
+
+    def is_staff(self, calendar: str) -> bool:
+        return not any(calendar == p or calendar.startswith(p + "/") for p in self.non_staff)
+
+    def rows(self, calendars: list[str], where: str = "1", parameters=()) -> list:
+        if not calendars:
+            return []
+        marks = ",".join("?" * len(calendars))
+        return self.index.rows("calendar IN (%s) AND (%s)" % (marks, where),
+                               (*calendars, *parameters))
+
+    def now(self, request: Request) -> dt.datetime:
+        raw = request.query.get("now")
+        if not raw:
+            return dt.datetime.now(self.timezone).replace(microsecond=0)
+        try:
+            return parse_moment(raw, self.timezone)
+        except ValueError:
+            raise ApiError(400, "now: not an ISO 8601 date-time, e.g. 2026-12-01T09:30:00+01:00")
+
+    # --- conversions --------------------------------------------------------
+
+    def candidate(self, row) -> calls.Candidate:
+        tz = self.timezone
+        start = dt.datetime.fromtimestamp(row["start"], tz)
+        if row["all_day"]:
+            # All-day dates are stored as UTC midnight; the rules want local midnight.
+            start = dt.datetime.fromtimestamp(row["start"], dt.timezone.utc).replace(tzinfo=tz)
+        return calls.Candidate(
+            uid=row["uid"], calendar=_calendar_url(row["calendar"]), href=row["href"],
+            kind=row["kind"], state=row["state"], start=start,
+            phone=row["phone"], phone_type=row["phone_type"],
+            customer=row["customer"], building=row["building"],
+            attempts=row["attempts"] or 0, outcome=row["outcome"],
+            callback=_moment(row["callback"], tz), last_attempt=_moment(row["last_attempt"], tz),
+            notified=_moment(row["notified"], tz),
+            window_start=dt.date.fromisoformat(row["window_start"]) if row["window_start"] else None)
+
+    def entry_json(self, row) -> dict:
+        state = rules.STATES.get(row["state"] or "")
+        tz = self.timezone
+        start = _iso(row["start"], tz)
+        if row["all_day"] and row["start"] is not None:
+            start = dt.datetime.fromtimestamp(row["start"], dt.timezone.utc).date().isoformat()
+        return {
+            "uid": row["uid"], "calendar": _calendar_url(row["calendar"]), "href": row["href"],
+            "etag": row["etag"], "kind": row["kind"], "state": row["state"],
+            "colour": state.colour if state else None, "label": state.label if state else None,
+            "summary": row["summary"], "start": start,
+            "end": None if row["all_day"] else _iso(row["end"], tz),
+            "customer": row["customer"], "phone": row["phone"], "building": row["building"],
+            "address": row["address"], "attempts": row["attempts"], "outcome": row["outcome"],
+            "callback": _iso(row["callback"], tz),
+        }
+
+    def call_json(self, call: calls.Call, etags: dict) -> dict:
+        primary = call.entries[0]
+        return {
+            "uid": call.uid, "calendar": call.calendar, "href": primary.href,
+            "etag": etags.get((primary.calendar, primary.href)),
+            "reason": call.reason, "action": call.action, "phone": call.phone,
+            "customer": call.customer, "building": call.building,
+            "start": call.start.isoformat(), "due_since": call.due_at.isoformat(),
+            "kind": call.kind,
+            "entries": [{"uid": c.uid, "calendar": c.calendar, "href": c.href,
+                         "etag": etags.get((c.calendar, c.href)),
+                         "kind": c.kind, "state": c.state, "start": c.start.isoformat(),
+                         "reason": reason}
+                        for c, reason in zip(call.entries, call.reasons or (call.reason,) * len(call.entries))],
+        }
+
+    def due_calls(self, calendars: list[str], now: dt.datetime,
+                  lease_holder: Optional[str]) -> tuple[list[calls.Call], dict]:
+        """The calls due at ``now`` in ``calendars`` and the ETags of their
+        entries; leases the calls to ``lease_holder`` unless it is None."""
+        earliest, latest = calls.start_horizon(now, self.call_settings)
+        with self.storage.acquire_lock("r", lease_holder or ""):
+            self.index.sync(calendars)
+            # Only entries that can be due now: starting within the rules'
+            # horizon, or waiting for a callback; the rules decide the rest.
+            rows = _with_bookings(self, calendars, self.rows(
+                calendars, "valid AND start IS NOT NULL AND %s AND ((start > ? AND start <= ?)"
+                           " OR outcome = 'callback' OR state = 'callback')" % _CALL_KINDS,
+                (int(earliest.timestamp()) - 86400, int(latest.timestamp()) + 86400)))
+            candidates = [self.candidate(r) for r in rows]
+            etags = {(_calendar_url(r["calendar"]), r["href"]): r["etag"] for r in rows}
+            epoch = int(now.timestamp())
+            with self.index.transaction():
+                leased = frozenset(self.index.active_leases(epoch))
+                due = calls.due_calls(candidates, now, self.call_settings, leased)
+                if lease_holder is not None:
+                    until = epoch + self.call_settings.lease_minutes * 60
+                    for call in due:
+                        self.index.lease(call.phone, call.uid, lease_holder, until)
+        return due, etags
+
+    def find_entry(self, request: Request, uid: str, calendar: Optional[str]):
+        """The one index row of ``uid`` among the user's writable calendars."""
+        writable = self.calendars(request, "w")
+        if calendar:
+            if _sane(calendar) not in writable:
+                raise ApiError(404, "no calendar %s you may write to" % calendar)
+            writable = [_sane(calendar)]
+        self.index.sync(writable)
+        found = self.rows(writable, "uid=?", (uid,))
+        if not found:
+            raise ApiError(404, "no entry with UID %s in the calendars you may write to" % uid)
+        if len(found) > 1:
+            raise ApiError(409, "UID %s is in several calendars; say which with \"calendar\""
+                           % uid, calendars=[_calendar_url(r["calendar"]) for r in found])
+        return found[0]
+
+
+def _where(exc: BaseException) -> str:
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    return "%s:%d" % (frame.filename.rsplit("/", 1)[-1], frame.lineno)
+
+
+def _parse_names(raw: str) -> dict[str, str]:
+    names = {}
+    for part in raw.split(","):
+        if ":" in part:
+            key, _, value = part.partition(":")
+            names[key.strip()] = value.strip()
+    return names
+
+
+# --- endpoints --------------------------------------------------------------
+
+@route("GET", r"staff")
+def get_staff(api: Api, request: Request) -> tuple[int, dict]:
+    calendars = [c for c in api.calendars(request) if api.is_staff(c)]
+    owners: dict[str, list[str]] = {}
+    for calendar in calendars:
+        owners.setdefault(calendar.split("/")[0], []).append(calendar)
+    staff = []
+    for owner, owned in sorted(owners.items()):
+        for calendar in owned:
+            staff_id = owner if len(owned) == 1 else calendar
+            staff.append({"id": staff_id, "name": api.staff_names.get(owner, owner.capitalize()),
+                          "calendar": _calendar_url(calendar)})
+    return 200, {"staff": staff}
+
+
+def _parse_bool_query(request: Request, name: str, default: bool) -> bool:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "ja"):
+        return True
+    if raw.lower() in ("0", "false", "no", "nein"):
+        return False
+    raise ApiError(400, "%s: use true or false" % name)
+
+
+_CALL_KINDS = "kind IN ('internal', 'external', 'deadline')"
+
+
+def _with_bookings(api: Api, calendars: list[str], rows: list) -> list:
+    """``rows`` plus every appointment of the same buildings: the rules
+    need them to tell whether a deadline is settled by a booking."""
+    buildings = sorted({r["building"] for r in rows if r["kind"] == "deadline" and r["building"]})
+    seen = {(r["calendar"], r["href"]) for r in rows}
+    extra = []
+    for start in range(0, len(buildings), 500):
+        chunk = buildings[start:start + 500]
+        extra += [r for r in api.rows(
+            calendars, "valid AND kind IN ('internal', 'external') AND start IS NOT NULL"
+                       " AND building IN (%s)" % ",".join("?" * len(chunk)), chunk)
+            if (r["calendar"], r["href"]) not in seen]
+    return rows + extra
+
+
+@route("GET", r"due-calls")
+def get_due_calls(api: Api, request: Request) -> tuple[int, dict]:
+    now = api.now(request)
+    holder = request.user if _parse_bool_query(request, "lease", True) else None
+    calendars = [c for c in api.calendars(request) if api.is_staff(c)]
+    due, etags = api.due_calls(calendars, now, holder)
+    return 200, {"now": now.isoformat(),
+                 "calling_time": calls.is_calling_time(now, api.call_settings),
+                 "calls": [api.call_json(c, etags) for c in due]}
+
+
+def _listed(api: Api, request: Request, where: str):
+    """(now, candidates, index row by (calendar, href)) for an office list."""
+    now = api.now(request)
+    calendars = api.calendars(request)
+    with api.storage.acquire_lock("r", request.user):
+        api.index.sync(calendars)
+        rows = _with_bookings(api, calendars, api.rows(
+            calendars, "valid AND start IS NOT NULL AND (%s)" % where))
+    by_key = {(_calendar_url(r["calendar"]), r["href"]): r for r in rows}
+    return now, [api.candidate(r) for r in rows], by_key
+
+
+@route("GET", r"data-missing")
+def get_data_missing(api: Api, request: Request) -> tuple[int, dict]:
+    now, candidates, by_key = _listed(api, request, "state IN (%s)" % ",".join(
+        "'%s'" % state for state in calls.ORANGE_STATES))
+    return 200, {"now": now.isoformat(), "entries": [
+        api.entry_json(by_key[(c.calendar, c.href)]) for c in calls.data_missing(candidates, now)]}
+
+
+@route("GET", r"follow-up")
+def get_follow_up(api: Api, request: Request) -> tuple[int, dict]:
+    settings = api.call_settings
+    now, candidates, by_key = _listed(
+        api, request,
+        "kind IN ('internal', 'deadline') AND (outcome IN ('rejected', 'callback')"
+        " OR state IN ('rejected', 'callback') OR attempts > 0)")
+    entries = []
+    for candidate in calls.follow_up(candidates, now, settings):
+        same_building = [c for c in candidates if c.building == candidate.building]
+        entry = api.entry_json(by_key[(candidate.calendar, candidate.href)])
+        entry["follow_up"] = calls.follow_up_reason(candidate, now, settings, same_building)
+        entries.append(entry)
+    return 200, {"now": now.isoformat(), "entries": entries}
+
+
+def _optional_moment(body: dict, name: str, tz: ZoneInfo) -> Optional[dt.datetime]:
+    raw = body.get(name)
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise ApiError(400, "%s: an ISO 8601 date-time string is expected" % name)
+    try:
+        return parse_moment(raw, tz)
+    except ValueError:
+        raise ApiError(400, "%s: not an ISO 8601 date-time, e.g. 2026-12-01T09:30:00+01:00" % name)
+
+
+@route("POST", r"calls/(?P<uid>[^/]+)/outcome")
+def post_outcome(api: Api, request: Request) -> tuple[int, dict]:
+    body = request.json()
+    outcome = body.get("outcome")
+    if outcome not in calls.OUTCOMES:
+        raise ApiError(400, "outcome: one of %s is required" % ", ".join(calls.OUTCOMES))
+    tz = api.timezone
+    at = _optional_moment(body, "at", tz)
+    new_start = _optional_moment(body, "start", tz)
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        raise ApiError(400, "note: a string is expected")
+    now = api.now(request).replace(microsecond=0)
+    expected_etag = request.environ.get("HTTP_IF_MATCH") or body.get("etag")
+    uid = request.params["uid"]
+    with api.storage.acquire_lock("w", request.user):
+        row = api.find_entry(request, uid, body.get("calendar"))
+        collection = next(iter(api.storage.discover(_calendar_url(row["calendar"]))), None)
+        item = collection._get(row["href"], verify_href=False) if collection else None
+        if item is None:
+            raise ApiError(404, "the entry %s is gone" % uid)
+        if expected_etag and expected_etag != item.etag:
+            raise ApiError(409, "the entry changed since you read it; read it again",
+                           etag=item.etag)
+        candidate = api.candidate(row)
+        try:
+            update = calls.record_outcome(candidate, outcome, now, api.call_settings,
+                                          at=at, new_start=new_start, note=note)
+        except ValueError as e:
+            raise ApiError(400, str(e))
+        text = profile.apply_workflow(
+            item.serialize(), outcome=update.outcome, attempts=update.attempts,
+            callback=update.callback, last_attempt=update.last_attempt,
+            notified=update.notified, new_start=update.start, log_line=update.log_line)
+        new_item = radicale_item.Item(collection_path=row["calendar"], text=text)
+        try:
+            uploaded, _ = collection.upload(row["href"], new_item)
+        except ValueError as e:
+            raise ApiError(400, "the entry cannot be updated: %s" % e)
+        api.index.release(phone=candidate.phone) if candidate.phone else None
+        stored = api.rows([row["calendar"]], "href=?", (row["href"],))[0]
+    return 200, {"entry": api.entry_json(stored), "log": update.log_line}
+
+
+@route("POST", r"calls/(?P<uid>[^/]+)/release")
+def post_release(api: Api, request: Request) -> tuple[int, dict]:
+    uid = request.params["uid"]
+    with api.storage.acquire_lock("r", request.user):
+        row = api.find_entry(request, uid, (request._body or {}).get("calendar"))
+        released = api.index.release(phone=row["phone"]) if row["phone"] else 0
+        released += api.index.release(uid=uid)
+    return 200, {"released": bool(released)}
