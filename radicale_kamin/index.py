@@ -86,7 +86,7 @@ class SideIndex:
         self.settings = settings
         self.verify_seconds = verify_seconds
         self._local = threading.local()
-        self._last_full_check = 0.0
+        self._last_full_check: dict[str, float] = {}   # calendar → monotonic time
 
     # --- connection ---------------------------------------------------------
 
@@ -213,17 +213,19 @@ class SideIndex:
         """Bring the index in step with the files; returns files re-indexed.
 
         Only calendars whose directory changed are compared file by file,
-        unless ``full`` or the periodic check is due.
+        unless ``full`` or the calendar's periodic check is due (also at its
+        first use in this process).
         """
-        if not full and self.verify_seconds >= 0 and \
-                time.monotonic() - self._last_full_check >= self.verify_seconds:
-            full = calendars is None
         if calendars is None:
             calendars = self.calendars_on_disk()
             self._forget_vanished(calendars)
-            if full:
-                self._last_full_check = time.monotonic()
-        plans = [(calendar, *self._stale_files(calendar, full)) for calendar in calendars]
+        now = time.monotonic()
+        plans = []
+        for calendar in calendars:
+            due = now - self._last_full_check.get(calendar, float("-inf")) >= self.verify_seconds
+            if full or due:
+                self._last_full_check[calendar] = now
+            plans.append((calendar, *self._stale_files(calendar, full or due)))
         total = sum(len(hrefs) for _, hrefs, _ in plans)
         done = 0
         for calendar, hrefs, mtime in plans:

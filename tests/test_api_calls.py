@@ -1,0 +1,251 @@
+"""The calling workflow through the JSON API on the real Radicale app:
+entries written over CalDAV, due-calls polled, outcomes posted, colours and
+log lines seen over CalDAV again."""
+
+import json
+import os
+import urllib.parse
+
+import pytest
+from radicale import Application
+
+from conftest import Client, event, ics, load_config, prop
+
+API = "/.web/kamin/api/"
+CAL = "/anna/termine/"
+ADDRESS = "LOCATION:Hauptstraße 12\\, 80331 München"
+MONDAY_10 = "2026-11-30T10:00:00+01:00"          # 7 days before 2026-12-07 10:00
+
+
+def q(moment: str) -> str:
+    return urllib.parse.quote(moment)
+
+
+def appointment(uid, phone="089 123456", start="20261207T090000Z", *lines):
+    return ics(event(uid, "X-KAMIN-KIND:internal", "X-KAMIN-PHONE:" + phone,
+                     "X-KAMIN-CUSTOMER:Familie Huber", "X-KAMIN-BUILDING:LG-%s" % uid,
+                     ADDRESS, *lines, start=start, end=start[:9] + "100000Z"))
+
+
+def poll(client, now=MONDAY_10, **params):
+    query = "&".join(["now=" + q(now)] + ["%s=%s" % kv for kv in params.items()])
+    response = client.get(API + "due-calls?" + query)
+    assert response.status == 200, response.text
+    return json.loads(response.text)
+
+
+def post(client, path, body, now=None):
+    suffix = "?now=" + q(now) if now else ""
+    return client.request("POST", API + path + suffix,
+                          body if isinstance(body, str) else json.dumps(body),
+                          content_type="application/json")
+
+
+@pytest.fixture
+def assistant(app, client):
+    return Client(app, "assistant")
+
+
+def test_api_requires_authentication(app):
+    response = Client(app, None).get(API + "due-calls")
+    assert response.status == 401
+    assert "error" in json.loads(response.text)
+    assert response.headers["www-authenticate"].startswith("Basic")
+
+
+def test_unknown_path_and_wrong_method_are_json_errors(client):
+    assert client.get(API + "nothing").status == 404
+    wrong = client.get(API + "calls/x/outcome")
+    assert wrong.status == 405 and "POST" in json.loads(wrong.text)["error"]
+
+
+def test_staff_lists_calendars_the_user_may_read(app, client):
+    Client(app, "ben").mkcalendar("/ben/termine/")
+    own = json.loads(client.get(API + "staff").text)["staff"]
+    assert own == [{"id": "anna", "name": "Anna", "calendar": "/anna/termine/"}]
+    everyone = json.loads(Client(app, "assistant").get(API + "staff").text)["staff"]
+    assert [s["calendar"] for s in everyone] == ["/anna/termine/", "/ben/termine/"]
+
+
+def test_announce_call_is_due_seven_days_before(client, assistant):
+    client.put(CAL + "a.ics", appointment("a"))
+    assert poll(assistant, "2026-11-30T09:59:00+01:00", lease="false")["calls"] == []
+    calls = poll(assistant, MONDAY_10)["calls"]
+    assert len(calls) == 1
+    call = calls[0]
+    assert (call["uid"], call["reason"], call["action"], call["phone"]) == (
+        "a", "announce", "call", "+4989123456")
+    assert (call["customer"], call["building"], call["calendar"]) == (
+        "Familie Huber", "LG-a", "/anna/termine/")
+    assert call["start"] == "2026-12-07T10:00:00+01:00"
+    assert call["etag"] == client.get(CAL + "a.ics").headers["etag"]
+
+
+def test_nothing_is_due_outside_calling_windows(client, assistant):
+    client.put(CAL + "a.ics", appointment("a"))
+    saturday = poll(assistant, "2026-12-05T10:00:00+01:00")
+    assert saturday["calls"] == [] and saturday["calling_time"] is False
+    assert poll(assistant, "2026-12-01T18:30:00+01:00")["calls"] == []
+
+
+def test_orange_entry_is_not_called_but_listed_as_data_missing(client, assistant):
+    client.put(CAL + "o.ics", appointment("o", phone="5551234"))
+    assert poll(assistant)["calls"] == []
+    missing = json.loads(assistant.get(API + "data-missing?now=" + q(MONDAY_10)).text)["entries"]
+    assert [(e["uid"], e["state"], e["colour"]) for e in missing] == [("o", "data-missing", "orange")]
+
+
+def test_handed_out_call_is_leased_until_released(client, assistant):
+    client.put(CAL + "a.ics", appointment("a"))
+    assert len(poll(assistant)["calls"]) == 1
+    assert poll(assistant, "2026-11-30T10:10:00+01:00")["calls"] == []
+    assert len(poll(assistant, "2026-11-30T10:16:00+01:00")["calls"]) == 1   # lease over
+    assert post(assistant, "calls/a/release", {}).status == 200
+    assert len(poll(assistant, "2026-11-30T10:17:00+01:00")["calls"]) == 1
+
+
+def test_planning_poll_takes_no_lease(client, assistant):
+    client.put(CAL + "a.ics", appointment("a"))
+    assert len(poll(assistant, lease="false")["calls"]) == 1
+    assert len(poll(assistant)["calls"]) == 1
+
+
+def test_one_call_per_phone_listing_every_due_entry(client, assistant):
+    client.put(CAL + "a.ics", appointment("a", "089 123456", "20261207T090000Z"))
+    client.put(CAL + "b.ics", appointment("b", "+49 89 123456", "20261207T130000Z"))
+    assert [e["uid"] for e in poll(assistant, lease="false")["calls"][0]["entries"]] == ["a"]
+    calls = poll(assistant, "2026-11-30T14:00:00+01:00")["calls"]
+    assert len(calls) == 1
+    assert [e["uid"] for e in calls[0]["entries"]] == ["a", "b"]
+
+
+def test_unreached_twice_turns_dark_red_and_goes_to_follow_up(client, assistant):
+    client.put(CAL + "a.ics", appointment("a"))
+    poll(assistant)
+    first = post(assistant, "calls/a/outcome", {"outcome": "unreached"}, "2026-11-30T10:05:00+01:00")
+    assert first.status == 200, first.text
+    stored = client.get(CAL + "a.ics").text
+    assert (prop(stored, "COLOR"), prop(stored, "X-KAMIN-ATTEMPTS")) == ("lightcoral", "1")
+    assert "30.11.2026 10:05 Anruf: nicht erreicht (1. Versuch)" in prop(stored, "DESCRIPTION")
+    retry = poll(assistant, "2026-12-01T08:00:00+01:00")["calls"]
+    assert [(c["uid"], c["reason"]) for c in retry] == [("a", "retry")]
+    post(assistant, "calls/a/outcome", {"outcome": "unreached"}, "2026-12-01T08:05:00+01:00")
+    stored = client.get(CAL + "a.ics").text
+    assert (prop(stored, "COLOR"), prop(stored, "X-KAMIN-STATUS")) == ("darkred", "unreached-2")
+    assert poll(assistant, "2026-12-02T09:00:00+01:00")["calls"] == []
+    follow = json.loads(assistant.get(API + "follow-up?now=" + q("2026-12-02T09:00:00+01:00")).text)
+    assert [(e["uid"], e["follow_up"]) for e in follow["entries"]] == [("a", "unreached")]
+
+
+def test_confirmed_turns_green_with_check_mark_and_is_not_called_again(client, assistant):
+    client.put(CAL + "a.ics", appointment("a"))
+    response = post(assistant, "calls/a/outcome", {"outcome": "confirmed"}, MONDAY_10)
+    body = json.loads(response.text)
+    assert (body["entry"]["state"], body["entry"]["colour"]) == ("confirmed", "green")
+    stored = client.get(CAL + "a.ics").text
+    assert prop(stored, "SUMMARY").startswith("✓ ")
+    assert "Anruf: bestätigt" in prop(stored, "DESCRIPTION")
+    assert poll(assistant, "2026-12-01T10:00:00+01:00")["calls"] == []
+
+
+def test_callback_at_a_time_turns_light_green_and_is_due_then(client, assistant):
+    client.put(CAL + "a.ics", appointment("a"))
+    post(assistant, "calls/a/outcome", {"outcome": "callback", "at": "2026-12-02T14:30"}, MONDAY_10)
+    stored = client.get(CAL + "a.ics").text
+    assert (prop(stored, "COLOR"), prop(stored, "X-KAMIN-CALLBACK")) == (
+        "lightgreen", "2026-12-02T14:30:00+01:00")
+    assert poll(assistant, "2026-12-02T14:00:00+01:00")["calls"] == []
+    due = poll(assistant, "2026-12-02T14:30:00+01:00")["calls"]
+    assert [(c["uid"], c["reason"]) for c in due] == [("a", "callback")]
+
+
+def test_rebooked_moves_the_appointment_and_confirms_it(client, assistant):
+    client.put(CAL + "a.ics", appointment("a"))
+    response = post(assistant, "calls/a/outcome",
+                    {"outcome": "rebooked", "start": "2026-12-09T08:00:00+01:00"}, MONDAY_10)
+    assert response.status == 200, response.text
+    stored = client.get(CAL + "a.ics").text
+    assert (prop(stored, "DTSTART"), prop(stored, "DTEND")) == ("20261209T070000Z", "20261209T080000Z")
+    assert prop(stored, "X-KAMIN-STATUS") == "confirmed"
+    assert "umgebucht auf 09.12.2026 08:00" in prop(stored, "DESCRIPTION")
+
+
+def test_stale_update_is_refused_with_409_and_nothing_changes(client, assistant):
+    client.put(CAL + "a.ics", appointment("a"))
+    etag = poll(assistant)["calls"][0]["etag"]
+    edited = client.get(CAL + "a.ics").text.replace("SUMMARY:Kehrung", "SUMMARY:Kehrung (Hund!)")
+    client.put(CAL + "a.ics", edited)
+    before = client.get(CAL + "a.ics").body
+    response = post(assistant, "calls/a/outcome", {"outcome": "confirmed", "etag": etag}, MONDAY_10)
+    assert response.status == 409
+    assert json.loads(response.text)["etag"] == client.get(CAL + "a.ics").headers["etag"]
+    assert client.get(CAL + "a.ics").body == before
+
+
+@pytest.mark.parametrize("body,expected", [
+    ({"outcome": "maybe"}, "outcome: one of"),
+    ({}, "outcome: one of"),
+    ({"outcome": "rebooked"}, "start"),
+    ({"outcome": "callback", "at": "soon"}, "at: not an ISO 8601"),
+    ({"outcome": "callback", "at": "2026-11-01T10:00"}, "past"),
+    ("not json", "not valid JSON"),
+    ("[1, 2]", "JSON object"),
+])
+def test_bad_outcome_requests_are_400_and_change_nothing(client, assistant, body, expected):
+    client.put(CAL + "a.ics", appointment("a"))
+    before = client.get(CAL + "a.ics").body
+    response = post(assistant, "calls/a/outcome", body, MONDAY_10)
+    assert response.status == 400, response.text
+    assert expected in json.loads(response.text)["error"]
+    assert client.get(CAL + "a.ics").body == before
+
+
+def test_unknown_uid_is_404(assistant, client):
+    response = post(assistant, "calls/nope/outcome", {"outcome": "confirmed"})
+    assert response.status == 404 and "nope" in json.loads(response.text)["error"]
+
+
+def test_bad_now_is_400(assistant):
+    response = assistant.get(API + "due-calls?now=gestern")
+    assert response.status == 400 and "now" in json.loads(response.text)["error"]
+
+
+def test_staff_see_only_their_own_calendars(app, client):
+    ben = Client(app, "ben")
+    ben.mkcalendar("/ben/termine/")
+    client.put(CAL + "a.ics", appointment("a"))
+    assert poll(ben)["calls"] == []
+    assert post(ben, "calls/a/outcome", {"outcome": "confirmed"}).status == 404
+    assert prop(client.get(CAL + "a.ics").text, "X-KAMIN-STATUS") == "planned"
+    assert len(poll(client, lease="false")["calls"]) == 1
+
+
+def test_deadline_reminder_to_a_mobile_is_an_sms(client, assistant):
+    deadline = ics("\n".join([
+        "UID:d", "DTSTAMP:20261101T100000Z", "DTSTART;VALUE=DATE:20261228",
+        "SUMMARY:Frist Kehrung", "X-KAMIN-KIND:deadline", "X-KAMIN-PHONE:0171 1234567",
+        "X-KAMIN-BUILDING:LG-d", ADDRESS]))
+    client.put(CAL + "d.ics", deadline)
+    calls = poll(assistant)["calls"]
+    assert [(c["uid"], c["reason"], c["action"]) for c in calls] == [("d", "deadline", "sms")]
+    assert post(assistant, "calls/d/outcome", {"outcome": "sms-sent"}, MONDAY_10).status == 200
+    stored = client.get(CAL + "d.ics").text
+    assert "SMS" in prop(stored, "DESCRIPTION") and prop(stored, "X-KAMIN-NOTIFIED")
+    assert poll(assistant, "2026-12-01T10:00:00+01:00")["calls"] == []
+
+
+def test_edited_file_and_deleted_index_still_answer_correctly(storage_folder):
+    app = Application(load_config(storage_folder, storage={"kamin_index_verify_seconds": "0"}))
+    anna, assistant = Client(app, "anna"), Client(app, "assistant")
+    anna.mkcalendar(CAL)
+    anna.put(CAL + "a.ics", appointment("a"))
+    assert len(poll(assistant, lease="false")["calls"]) == 1
+    path = storage_folder / "collection-root" / "anna" / "termine" / "a.ics"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "X-KAMIN-KIND:internal", "X-KAMIN-KIND:internal\r\nX-KAMIN-OUTCOME:rejected"),
+        encoding="utf-8")
+    assert poll(assistant, lease="false")["calls"] == []
+    os.remove(storage_folder / "kamin-index.sqlite")
+    assert poll(assistant, lease="false")["calls"] == []
+    follow = json.loads(assistant.get(API + "follow-up?now=" + q(MONDAY_10)).text)["entries"]
+    assert [(e["uid"], e["follow_up"]) for e in follow] == [("a", "rejected")]
