@@ -55,12 +55,14 @@ class Request:
 
 
 Handler = Callable[["Api", Request], tuple[int, dict]]
-ROUTES: list[tuple[str, re.Pattern, Handler]] = []
+ROUTES: list[tuple[str, re.Pattern, tuple[str, ...], Handler]] = []
 
 
-def route(method: str, pattern: str):
+def route(method: str, pattern: str, query: tuple[str, ...] = ()):
+    """Register a handler; ``query`` names the query parameters it takes
+    (any other is refused, so a typo never passes silently)."""
     def register(handler: Handler) -> Handler:
-        ROUTES.append((method, re.compile(pattern + r"\Z"), handler))
+        ROUTES.append((method, re.compile(pattern + r"\Z"), query, handler))
         return handler
     return register
 
@@ -131,6 +133,8 @@ class Api:
                    "Cache-Control": "no-store"}
         if status == 401:
             headers["WWW-Authenticate"] = 'Basic realm="Radicale - Password Required"'
+        if status == 405:
+            headers["Allow"] = ", ".join(payload.get("allow", ()))
         return status, headers, body
 
     def _request(self, method: str, environ: dict, path: str, user: str,
@@ -162,17 +166,22 @@ class Api:
 
     def _dispatch(self, request: Request) -> tuple[int, dict]:
         allowed = []
-        for method, pattern, handler in ROUTES:
+        for method, pattern, query, handler in ROUTES:
             match = pattern.match(request.path)
             if not match:
                 continue
             if method != request.method:
                 allowed.append(method)
                 continue
+            unknown = sorted(set(request.query) - set(query))
+            if unknown:
+                raise ApiError(400, "unknown query parameter %s; this path takes %s" % (
+                    ", ".join(unknown), ", ".join(query) if query else "none"))
             request.params = match.groupdict()
             return handler(self, request)
         if allowed:
-            raise ApiError(405, "use %s for this path" % " or ".join(sorted(set(allowed))))
+            methods = sorted(set(allowed))
+            raise ApiError(405, "use %s for this path" % " or ".join(methods), allow=methods)
         raise ApiError(404, "no such API path: %s%s" % (PREFIX, request.path))
 
     # --- rights and calendars ---------------------------------------------
@@ -330,9 +339,9 @@ def _parse_bool_query(request: Request, name: str, default: bool) -> bool:
     raw = request.query.get(name)
     if raw is None:
         return default
-    if raw.lower() in ("1", "true", "yes", "ja"):
+    if raw.lower() == "true":
         return True
-    if raw.lower() in ("0", "false", "no", "nein"):
+    if raw.lower() == "false":
         return False
     raise ApiError(400, "%s: use true or false" % name)
 
@@ -355,7 +364,7 @@ def _with_bookings(api: Api, calendars: list[str], rows: list) -> list:
     return rows + extra
 
 
-@route("GET", r"due-calls")
+@route("GET", r"due-calls", query=("now", "lease"))
 def get_due_calls(api: Api, request: Request) -> tuple[int, dict]:
     now = api.now(request)
     holder = request.user if _parse_bool_query(request, "lease", True) else None
@@ -378,7 +387,7 @@ def _listed(api: Api, request: Request, where: str):
     return now, [api.candidate(r) for r in rows], by_key
 
 
-@route("GET", r"data-missing")
+@route("GET", r"data-missing", query=("now",))
 def get_data_missing(api: Api, request: Request) -> tuple[int, dict]:
     now, candidates, by_key = _listed(api, request, "state IN (%s)" % ",".join(
         "'%s'" % state for state in calls.ORANGE_STATES))
@@ -386,7 +395,7 @@ def get_data_missing(api: Api, request: Request) -> tuple[int, dict]:
         api.entry_json(by_key[(c.calendar, c.href)]) for c in calls.data_missing(candidates, now)]}
 
 
-@route("GET", r"follow-up")
+@route("GET", r"follow-up", query=("now",))
 def get_follow_up(api: Api, request: Request) -> tuple[int, dict]:
     settings = api.call_settings
     now, candidates, by_key = _listed(
@@ -402,6 +411,13 @@ def get_follow_up(api: Api, request: Request) -> tuple[int, dict]:
     return 200, {"now": now.isoformat(), "entries": entries}
 
 
+def _optional_string(body: dict, name: str) -> Optional[str]:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, "%s: a string is expected" % name)
+    return value or None
+
+
 def _optional_moment(body: dict, name: str, tz: ZoneInfo) -> Optional[dt.datetime]:
     raw = body.get(name)
     if raw is None:
@@ -414,7 +430,7 @@ def _optional_moment(body: dict, name: str, tz: ZoneInfo) -> Optional[dt.datetim
         raise ApiError(400, "%s: not an ISO 8601 date-time, e.g. 2026-12-01T09:30:00+01:00" % name)
 
 
-@route("POST", r"calls/(?P<uid>[^/]+)/outcome")
+@route("POST", r"calls/(?P<uid>[^/]+)/outcome", query=("now",))
 def post_outcome(api: Api, request: Request) -> tuple[int, dict]:
     body = request.json()
     outcome = body.get("outcome")
@@ -423,14 +439,13 @@ def post_outcome(api: Api, request: Request) -> tuple[int, dict]:
     tz = api.timezone
     at = _optional_moment(body, "at", tz)
     new_start = _optional_moment(body, "start", tz)
-    note = body.get("note")
-    if note is not None and not isinstance(note, str):
-        raise ApiError(400, "note: a string is expected")
+    note = _optional_string(body, "note")
+    calendar = _optional_string(body, "calendar")
     now = api.now(request).replace(microsecond=0)
-    expected_etag = request.environ.get("HTTP_IF_MATCH") or body.get("etag")
+    expected_etag = request.environ.get("HTTP_IF_MATCH") or _optional_string(body, "etag")
     uid = request.params["uid"]
     with api.storage.acquire_lock("w", request.user):
-        row = api.find_entry(request, uid, body.get("calendar"))
+        row = api.find_entry(request, uid, calendar)
         collection = next(iter(api.storage.discover(_calendar_url(row["calendar"]))), None)
         item = collection._get(row["href"], verify_href=False) if collection else None
         if item is None:
@@ -462,7 +477,7 @@ def post_outcome(api: Api, request: Request) -> tuple[int, dict]:
 def post_release(api: Api, request: Request) -> tuple[int, dict]:
     uid = request.params["uid"]
     with api.storage.acquire_lock("r", request.user):
-        row = api.find_entry(request, uid, (request._body or {}).get("calendar"))
+        row = api.find_entry(request, uid, _optional_string(request._body or {}, "calendar"))
         released = api.index.release(phone=row["phone"]) if row["phone"] else 0
         released += api.index.release(uid=uid)
     return 200, {"released": bool(released)}
