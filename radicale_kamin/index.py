@@ -227,6 +227,8 @@ class SideIndex:
                 self._last_full_check[calendar] = now
             plans.append((calendar, *self._stale_files(calendar, full or due)))
         total = sum(len(hrefs) for _, hrefs, _ in plans)
+        if progress is None and total >= 2000:
+            progress = _log_progress
         done = 0
         for calendar, hrefs, mtime in plans:
             for batch_start in range(0, len(hrefs), 500):
@@ -319,6 +321,12 @@ class SideIndex:
         else:
             cursor = self.db.execute("DELETE FROM leases WHERE uid=?", (uid,))
         return cursor.rowcount
+
+
+def _log_progress(done: int, total: int) -> None:
+    """Progress of a large (re)indexing inside the server, for the log."""
+    if done == 1 or done % 5000 == 0 or done == total:
+        logger.info("Side index: %d of %d entries indexed", done, total)
 
 
 class _Transaction:
