@@ -53,6 +53,9 @@ class ItemFacts:
     notified: Optional[int] = None
     window_start: Optional[str] = None  # ISO date
     summary: Optional[str] = None
+    blocks: bool = True                 # takes the time (not transparent, cancelled or a deadline marker)
+    street: Optional[str] = None        # normalised address parts, for "same street/PLZ"
+    postcode: Optional[str] = None
 
 
 def _epoch(moment: dt.datetime) -> int:
@@ -120,6 +123,10 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
         if line is not None:
             buildings.append(icslines.unescape_text(line.value))
     facts["buildings"] = "\x1f".join(buildings)
+    transp, status = master.first("TRANSP"), master.first("STATUS")
+    facts["blocks"] = not (
+        (transp is not None and transp.value.strip().upper() == "TRANSPARENT")
+        or (status is not None and status.value.strip().upper() == "CANCELLED"))
     entry = profile.read_event(master)
     try:
         # Derived as if written back unchanged: its own label is no pick.
@@ -134,4 +141,7 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
         attempts=derived.attempts, outcome=derived.outcome,
         callback=_moment(derived.callback), last_attempt=_moment(derived.last_attempt),
         notified=_moment(derived.notified), window_start=derived.window_start,
-        summary=derived.summary, **facts)
+        summary=derived.summary, street=derived.address_result.street,
+        postcode=derived.address_result.postcode,
+        **{**facts, "blocks": facts["blocks"] and derived.kind != "deadline"
+           and (derived.status or "").upper() != "CANCELLED"})
