@@ -54,6 +54,7 @@ class ItemFacts:
     window_start: Optional[str] = None  # ISO date
     summary: Optional[str] = None
     blocks: bool = True                 # takes the time (not transparent, cancelled or a deadline marker)
+    location: Optional[str] = None      # LOCATION as stored ("Straße Nr, PLZ Ort")
     street: Optional[str] = None        # normalised address parts, for "same street/PLZ"
     postcode: Optional[str] = None
 
@@ -141,7 +142,8 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
         attempts=derived.attempts, outcome=derived.outcome,
         callback=_moment(derived.callback), last_attempt=_moment(derived.last_attempt),
         notified=_moment(derived.notified), window_start=derived.window_start,
-        summary=derived.summary, street=derived.address_result.street,
+        summary=derived.summary, location=derived.location,
+        street=derived.address_result.street,
         postcode=derived.address_result.postcode,
         **{**facts, "blocks": facts["blocks"] and derived.kind != "deadline"
            and (derived.status or "").upper() != "CANCELLED"})
