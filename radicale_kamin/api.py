@@ -9,6 +9,7 @@ so state, colour, labels and the index stay right. Errors are JSON objects
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import re
 import traceback
@@ -19,13 +20,14 @@ from zoneinfo import ZoneInfo
 
 from radicale import rights, storage as radicale_storage
 from radicale.log import logger
-import radicale.item as radicale_item
 
-from radicale_kamin import calls, profile, rules
+from radicale_kamin import calls, rules
 from radicale_kamin.entry import parse_moment
 from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA, call_settings
 
 PREFIX = "/.web/kamin/api/"
+# Modules whose @route handlers make up the API.
+ENDPOINT_MODULES = ("radicale_kamin.api_calls", "radicale_kamin.api_booking")
 MAX_BODY = 64 * 1024
 
 
@@ -77,11 +79,11 @@ def _moment(epoch: Optional[int], tz: ZoneInfo) -> Optional[dt.datetime]:
     return None if epoch is None else dt.datetime.fromtimestamp(epoch, tz)
 
 
-def _calendar_url(sane: str) -> str:
+def calendar_url(sane: str) -> str:
     return "/%s/" % sane
 
 
-def _sane(calendar: str) -> str:
+def sane_path(calendar: str) -> str:
     return calendar.strip("/")
 
 
@@ -98,6 +100,8 @@ class Api:
                           if p.strip()]
         self.staff_names = _parse_names(config.get("storage", "kamin_staff_names"))
         self._rights = rights.load(configuration)
+        for module in ENDPOINT_MODULES:
+            importlib.import_module(module)
         self._storage = None
 
     @property
@@ -190,7 +194,7 @@ class Api:
         """Calendars (sane paths) the user may read (``r``) or write (``w``)."""
         return [c for c in self.index.calendars_on_disk()
                 if permission in self._rights.authorization(
-                    request.user, request.groups, _calendar_url(c))]
+                    request.user, request.groups, calendar_url(c))]
 
     def is_staff(self, calendar: str) -> bool:
         return not any(calendar == p or calendar.startswith(p + "/") for p in self.non_staff)
@@ -220,7 +224,7 @@ class Api:
             # All-day dates are stored as UTC midnight; the rules want local midnight.
             start = dt.datetime.fromtimestamp(row["start"], dt.timezone.utc).replace(tzinfo=tz)
         return calls.Candidate(
-            uid=row["uid"], calendar=_calendar_url(row["calendar"]), href=row["href"],
+            uid=row["uid"], calendar=calendar_url(row["calendar"]), href=row["href"],
             kind=row["kind"], state=row["state"], start=start,
             phone=row["phone"], phone_type=row["phone_type"],
             customer=row["customer"], building=row["building"],
@@ -236,7 +240,7 @@ class Api:
         if row["all_day"] and row["start"] is not None:
             start = dt.datetime.fromtimestamp(row["start"], dt.timezone.utc).date().isoformat()
         return {
-            "uid": row["uid"], "calendar": _calendar_url(row["calendar"]), "href": row["href"],
+            "uid": row["uid"], "calendar": calendar_url(row["calendar"]), "href": row["href"],
             "etag": row["etag"], "kind": row["kind"], "state": row["state"],
             "colour": state.colour if state else None, "label": state.label if state else None,
             "summary": row["summary"], "start": start,
@@ -271,12 +275,12 @@ class Api:
             self.index.sync(calendars)
             # Only entries that can be due now: starting within the rules'
             # horizon, or waiting for a callback; the rules decide the rest.
-            rows = _with_bookings(self, calendars, self.rows(
+            rows = with_bookings(self, calendars, self.rows(
                 calendars, "valid AND start IS NOT NULL AND %s AND ((start > ? AND start <= ?)"
                            " OR outcome = 'callback' OR state = 'callback')" % _CALL_KINDS,
                 (int(earliest.timestamp()) - 86400, int(latest.timestamp()) + 86400)))
             candidates = [self.candidate(r) for r in rows]
-            etags = {(_calendar_url(r["calendar"]), r["href"]): r["etag"] for r in rows}
+            etags = {(calendar_url(r["calendar"]), r["href"]): r["etag"] for r in rows}
             epoch = int(now.timestamp())
             with self.index.transaction():
                 leased = frozenset(self.index.active_leases(epoch))
@@ -291,16 +295,16 @@ class Api:
         """The one index row of ``uid`` among the user's writable calendars."""
         writable = self.calendars(request, "w")
         if calendar:
-            if _sane(calendar) not in writable:
+            if sane_path(calendar) not in writable:
                 raise ApiError(404, "no calendar %s you may write to" % calendar)
-            writable = [_sane(calendar)]
+            writable = [sane_path(calendar)]
         self.index.sync(writable)
         found = self.rows(writable, "uid=?", (uid,))
         if not found:
             raise ApiError(404, "no entry with UID %s in the calendars you may write to" % uid)
         if len(found) > 1:
             raise ApiError(409, "UID %s is in several calendars; say which with \"calendar\""
-                           % uid, calendars=[_calendar_url(r["calendar"]) for r in found])
+                           % uid, calendars=[calendar_url(r["calendar"]) for r in found])
         return found[0]
 
 
@@ -320,36 +324,11 @@ def _parse_names(raw: str) -> dict[str, str]:
 
 # --- endpoints --------------------------------------------------------------
 
-@route("GET", r"staff")
-def get_staff(api: Api, request: Request) -> tuple[int, dict]:
-    calendars = [c for c in api.calendars(request) if api.is_staff(c)]
-    owners: dict[str, list[str]] = {}
-    for calendar in calendars:
-        owners.setdefault(calendar.split("/")[0], []).append(calendar)
-    staff = []
-    for owner, owned in sorted(owners.items()):
-        for calendar in owned:
-            staff_id = owner if len(owned) == 1 else calendar
-            staff.append({"id": staff_id, "name": api.staff_names.get(owner, owner.capitalize()),
-                          "calendar": _calendar_url(calendar)})
-    return 200, {"staff": staff}
-
-
-def _parse_bool_query(request: Request, name: str, default: bool) -> bool:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if raw.lower() == "true":
-        return True
-    if raw.lower() == "false":
-        return False
-    raise ApiError(400, "%s: use true or false" % name)
-
 
 _CALL_KINDS = "kind IN ('internal', 'external', 'deadline')"
 
 
-def _with_bookings(api: Api, calendars: list[str], rows: list) -> list:
+def with_bookings(api: Api, calendars: list[str], rows: list) -> list:
     """``rows`` plus every appointment of the same buildings: the rules
     need them to tell whether a deadline is settled by a booking."""
     buildings = sorted({r["building"] for r in rows if r["kind"] == "deadline" and r["building"]})
@@ -362,152 +341,3 @@ def _with_bookings(api: Api, calendars: list[str], rows: list) -> list:
                        " AND building IN (%s)" % ",".join("?" * len(chunk)), chunk)
             if (r["calendar"], r["href"]) not in seen]
     return rows + extra
-
-
-@route("GET", r"due-calls", query=("now", "lease"))
-def get_due_calls(api: Api, request: Request) -> tuple[int, dict]:
-    now = api.now(request)
-    holder = request.user if _parse_bool_query(request, "lease", True) else None
-    calendars = [c for c in api.calendars(request) if api.is_staff(c)]
-    due, etags = api.due_calls(calendars, now, holder)
-    return 200, {"now": now.isoformat(),
-                 "calling_time": calls.is_calling_time(now, api.call_settings),
-                 "calls": [api.call_json(c, etags) for c in due]}
-
-
-def _listed(api: Api, request: Request, where: str):
-    """(now, candidates, index row by (calendar, href)) for an office list."""
-    now = api.now(request)
-    calendars = api.calendars(request)
-    with api.storage.acquire_lock("r", request.user):
-        api.index.sync(calendars)
-        rows = _with_bookings(api, calendars, api.rows(
-            calendars, "valid AND start IS NOT NULL AND (%s)" % where))
-    by_key = {(_calendar_url(r["calendar"]), r["href"]): r for r in rows}
-    return now, [api.candidate(r) for r in rows], by_key
-
-
-@route("GET", r"data-missing", query=("now",))
-def get_data_missing(api: Api, request: Request) -> tuple[int, dict]:
-    now, candidates, by_key = _listed(api, request, "state IN (%s)" % ",".join(
-        "'%s'" % state for state in calls.ORANGE_STATES))
-    return 200, {"now": now.isoformat(), "entries": [
-        api.entry_json(by_key[(c.calendar, c.href)]) for c in calls.data_missing(candidates, now)]}
-
-
-@route("GET", r"follow-up", query=("now",))
-def get_follow_up(api: Api, request: Request) -> tuple[int, dict]:
-    settings = api.call_settings
-    now, candidates, by_key = _listed(
-        api, request,
-        "kind IN ('internal', 'deadline') AND (outcome IN ('rejected', 'callback')"
-        " OR state IN ('rejected', 'callback') OR attempts > 0)")
-    entries = []
-    for candidate in calls.follow_up(candidates, now, settings):
-        same_building = [c for c in candidates if c.building == candidate.building]
-        entry = api.entry_json(by_key[(candidate.calendar, candidate.href)])
-        entry["follow_up"] = calls.follow_up_reason(candidate, now, settings, same_building)
-        entries.append(entry)
-    return 200, {"now": now.isoformat(), "entries": entries}
-
-
-def _optional_string(body: dict, name: str) -> Optional[str]:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise ApiError(400, "%s: a string is expected" % name)
-    return value or None
-
-
-def _optional_moment(body: dict, name: str, tz: ZoneInfo) -> Optional[dt.datetime]:
-    raw = body.get(name)
-    if raw is None:
-        return None
-    if not isinstance(raw, str):
-        raise ApiError(400, "%s: an ISO 8601 date-time string is expected" % name)
-    try:
-        return parse_moment(raw, tz)
-    except ValueError:
-        raise ApiError(400, "%s: not an ISO 8601 date-time, e.g. 2026-12-01T09:30:00+01:00" % name)
-
-
-@route("POST", r"calls/(?P<uid>[^/]+)/outcome", query=("now",))
-def post_outcome(api: Api, request: Request) -> tuple[int, dict]:
-    body = request.json()
-    outcome = body.get("outcome")
-    if outcome not in calls.OUTCOMES:
-        raise ApiError(400, "outcome: one of %s is required" % ", ".join(calls.OUTCOMES))
-    tz = api.timezone
-    at = _optional_moment(body, "at", tz)
-    new_start = _optional_moment(body, "start", tz)
-    note = _optional_string(body, "note")
-    calendar = _optional_string(body, "calendar")
-    now = api.now(request).replace(microsecond=0)
-    expected_etag = request.environ.get("HTTP_IF_MATCH") or _optional_string(body, "etag")
-    uid = request.params["uid"]
-    with api.storage.acquire_lock("w", request.user):
-        row = api.find_entry(request, uid, calendar)
-        collection = next(iter(api.storage.discover(_calendar_url(row["calendar"]))), None)
-        item = collection._get(row["href"], verify_href=False) if collection else None
-        if item is None:
-            raise ApiError(404, "the entry %s is gone" % uid)
-        if expected_etag and expected_etag != item.etag:
-            raise ApiError(409, "the entry changed since you read it; read it again",
-                           etag=item.etag)
-        candidate = api.candidate(row)
-        try:
-            update = calls.record_outcome(candidate, outcome, now, api.call_settings,
-                                          at=at, new_start=new_start, note=note)
-        except ValueError as e:
-            raise ApiError(400, str(e))
-        text = profile.apply_workflow(
-            item.serialize(), outcome=update.outcome, attempts=update.attempts,
-            callback=update.callback, last_attempt=update.last_attempt,
-            notified=update.notified, new_start=update.start, log_line=update.log_line)
-        new_item = radicale_item.Item(collection_path=row["calendar"], text=text)
-        try:
-            uploaded, _ = collection.upload(row["href"], new_item)
-        except ValueError as e:
-            raise ApiError(400, "the entry cannot be updated: %s" % e)
-        api.index.release(phone=candidate.phone) if candidate.phone else None
-        stored = api.rows([row["calendar"]], "href=?", (row["href"],))[0]
-    return 200, {"entry": api.entry_json(stored), "log": update.log_line}
-
-
-@route("POST", r"calls/(?P<uid>[^/]+)/release")
-def post_release(api: Api, request: Request) -> tuple[int, dict]:
-    uid = request.params["uid"]
-    with api.storage.acquire_lock("r", request.user):
-        row = api.find_entry(request, uid, _optional_string(request._body or {}, "calendar"))
-        released = api.index.release(phone=row["phone"]) if row["phone"] else 0
-        released += api.index.release(uid=uid)
-    return 200, {"released": bool(released)}
-
-
-@route("GET", r"buildings/(?P<building>[^/]+)", query=("now",))
-def get_building(api: Api, request: Request) -> tuple[int, dict]:
-    """Everything the calendars know of one building (Liegenschaft)."""
-    building = request.params["building"]
-    calendars = api.calendars(request)
-    with api.storage.acquire_lock("r", request.user):
-        api.index.sync(calendars)
-        rows = api.rows(calendars, "valid AND building = ?", (building,))
-    if not rows:
-        raise ApiError(404, "no entries for building %s in the calendars you may read" % building)
-    rows.sort(key=lambda r: (r["start"] is None, r["start"] or 0))
-    entries = [api.entry_json(r) for r in rows if r["kind"] != "deadline"]
-    deadlines = []
-    for row in (r for r in rows if r["kind"] == "deadline"):
-        deadline = api.entry_json(row)
-        deadline["window_start"] = row["window_start"]
-        deadlines.append(deadline)
-    now = int(api.now(request).timestamp())
-    upcoming = [e for e, r in zip(entries, [r for r in rows if r["kind"] != "deadline"])
-                if r["start"] is not None and r["start"] >= now and r["blocks"]]
-    latest = max(rows, key=lambda r: (r["customer"] is not None, r["phone"] is not None,
-                                      r["start"] or 0))
-    contact = {"customer": latest["customer"], "phone": latest["phone"],
-               "phone_type": latest["phone_type"], "location": latest["location"],
-               "street": latest["street"], "postcode": latest["postcode"],
-               "address": latest["address"]}
-    return 200, {"building": building, "contact": contact, "entries": entries,
-                 "deadlines": deadlines, "next": upcoming[0] if upcoming else None}

@@ -56,6 +56,14 @@ CREATE INDEX IF NOT EXISTS items_range ON items (calendar, range_start);
 CREATE INDEX IF NOT EXISTS items_building ON items (building);
 CREATE INDEX IF NOT EXISTS items_state ON items (state);
 CREATE INDEX IF NOT EXISTS items_start ON items (start);
+CREATE TABLE IF NOT EXISTS holds (
+    id TEXT PRIMARY KEY,
+    calendar TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    until INTEGER NOT NULL,           -- expiry (POSIX seconds)
+    holder TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS leases (
     phone TEXT PRIMARY KEY,
     uid TEXT NOT NULL,
@@ -304,6 +312,26 @@ class SideIndex:
             where.append("instr(lower(buildings), lower(?)) > 0")
             parameters.append(building)
         return self.rows(" AND ".join(where), parameters)
+
+    # --- holds: tentative reservations while the assistant talks ------------
+
+    def active_holds(self, calendar: str, start: int, end: int, now: int) -> list[sqlite3.Row]:
+        self.db.execute("DELETE FROM holds WHERE until <= ?", (now,))
+        return self.db.execute(
+            "SELECT * FROM holds WHERE calendar=? AND start < ? AND end > ?",
+            (calendar, end, start)).fetchall()
+
+    def hold(self, hold_id: str, calendar: str, start: int, end: int, until: int,
+             holder: str) -> None:
+        self.db.execute("INSERT INTO holds VALUES (?, ?, ?, ?, ?, ?)",
+                        (hold_id, calendar, start, end, until, holder))
+
+    def get_hold(self, hold_id: str, now: int) -> Optional[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM holds WHERE id=? AND until > ?",
+                               (hold_id, now)).fetchone()
+
+    def drop_hold(self, hold_id: str) -> bool:
+        return self.db.execute("DELETE FROM holds WHERE id=?", (hold_id,)).rowcount > 0
 
     # --- leases of handed-out calls ----------------------------------------
 

@@ -1,0 +1,159 @@
+"""JSON API endpoints of the calling workflow: whom to call, outcomes,
+the office's lists, the staff (CONTRACT.md section 3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+import radicale.item as radicale_item
+
+from radicale_kamin import calls, profile
+from radicale_kamin.api import Api, ApiError, Request, calendar_url, route, with_bookings
+from radicale_kamin.entry import parse_moment
+
+
+@route("GET", r"staff")
+def get_staff(api: Api, request: Request) -> tuple[int, dict]:
+    calendars = [c for c in api.calendars(request) if api.is_staff(c)]
+    owners: dict[str, list[str]] = {}
+    for calendar in calendars:
+        owners.setdefault(calendar.split("/")[0], []).append(calendar)
+    staff = []
+    for owner, owned in sorted(owners.items()):
+        for calendar in owned:
+            staff_id = owner if len(owned) == 1 else calendar
+            staff.append({"id": staff_id, "name": api.staff_names.get(owner, owner.capitalize()),
+                          "calendar": calendar_url(calendar)})
+    return 200, {"staff": staff}
+
+
+def _parse_bool_query(request: Request, name: str, default: bool) -> bool:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if raw.lower() == "true":
+        return True
+    if raw.lower() == "false":
+        return False
+    raise ApiError(400, "%s: use true or false" % name)
+
+
+@route("GET", r"due-calls", query=("now", "lease"))
+def get_due_calls(api: Api, request: Request) -> tuple[int, dict]:
+    now = api.now(request)
+    holder = request.user if _parse_bool_query(request, "lease", True) else None
+    calendars = [c for c in api.calendars(request) if api.is_staff(c)]
+    due, etags = api.due_calls(calendars, now, holder)
+    return 200, {"now": now.isoformat(),
+                 "calling_time": calls.is_calling_time(now, api.call_settings),
+                 "calls": [api.call_json(c, etags) for c in due]}
+
+
+def _listed(api: Api, request: Request, where: str):
+    """(now, candidates, index row by (calendar, href)) for an office list."""
+    now = api.now(request)
+    calendars = api.calendars(request)
+    with api.storage.acquire_lock("r", request.user):
+        api.index.sync(calendars)
+        rows = with_bookings(api, calendars, api.rows(
+            calendars, "valid AND start IS NOT NULL AND (%s)" % where))
+    by_key = {(calendar_url(r["calendar"]), r["href"]): r for r in rows}
+    return now, [api.candidate(r) for r in rows], by_key
+
+
+@route("GET", r"data-missing", query=("now",))
+def get_data_missing(api: Api, request: Request) -> tuple[int, dict]:
+    now, candidates, by_key = _listed(api, request, "state IN (%s)" % ",".join(
+        "'%s'" % state for state in calls.ORANGE_STATES))
+    return 200, {"now": now.isoformat(), "entries": [
+        api.entry_json(by_key[(c.calendar, c.href)]) for c in calls.data_missing(candidates, now)]}
+
+
+@route("GET", r"follow-up", query=("now",))
+def get_follow_up(api: Api, request: Request) -> tuple[int, dict]:
+    settings = api.call_settings
+    now, candidates, by_key = _listed(
+        api, request,
+        "kind IN ('internal', 'deadline') AND (outcome IN ('rejected', 'callback')"
+        " OR state IN ('rejected', 'callback') OR attempts > 0)")
+    entries = []
+    for candidate in calls.follow_up(candidates, now, settings):
+        same_building = [c for c in candidates if c.building == candidate.building]
+        entry = api.entry_json(by_key[(candidate.calendar, candidate.href)])
+        entry["follow_up"] = calls.follow_up_reason(candidate, now, settings, same_building)
+        entries.append(entry)
+    return 200, {"now": now.isoformat(), "entries": entries}
+
+
+def _optional_string(body: dict, name: str) -> Optional[str]:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, "%s: a string is expected" % name)
+    return value or None
+
+
+def _optional_moment(body: dict, name: str, tz: ZoneInfo) -> Optional[dt.datetime]:
+    raw = body.get(name)
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise ApiError(400, "%s: an ISO 8601 date-time string is expected" % name)
+    try:
+        return parse_moment(raw, tz)
+    except ValueError:
+        raise ApiError(400, "%s: not an ISO 8601 date-time, e.g. 2026-12-01T09:30:00+01:00" % name)
+
+
+@route("POST", r"calls/(?P<uid>[^/]+)/outcome", query=("now",))
+def post_outcome(api: Api, request: Request) -> tuple[int, dict]:
+    body = request.json()
+    outcome = body.get("outcome")
+    if outcome not in calls.OUTCOMES:
+        raise ApiError(400, "outcome: one of %s is required" % ", ".join(calls.OUTCOMES))
+    tz = api.timezone
+    at = _optional_moment(body, "at", tz)
+    new_start = _optional_moment(body, "start", tz)
+    note = _optional_string(body, "note")
+    calendar = _optional_string(body, "calendar")
+    now = api.now(request).replace(microsecond=0)
+    expected_etag = request.environ.get("HTTP_IF_MATCH") or _optional_string(body, "etag")
+    uid = request.params["uid"]
+    with api.storage.acquire_lock("w", request.user):
+        row = api.find_entry(request, uid, calendar)
+        collection = next(iter(api.storage.discover(calendar_url(row["calendar"]))), None)
+        item = collection._get(row["href"], verify_href=False) if collection else None
+        if item is None:
+            raise ApiError(404, "the entry %s is gone" % uid)
+        if expected_etag and expected_etag != item.etag:
+            raise ApiError(409, "the entry changed since you read it; read it again",
+                           etag=item.etag)
+        candidate = api.candidate(row)
+        try:
+            update = calls.record_outcome(candidate, outcome, now, api.call_settings,
+                                          at=at, new_start=new_start, note=note)
+        except ValueError as e:
+            raise ApiError(400, str(e))
+        text = profile.apply_workflow(
+            item.serialize(), outcome=update.outcome, attempts=update.attempts,
+            callback=update.callback, last_attempt=update.last_attempt,
+            notified=update.notified, new_start=update.start, log_line=update.log_line)
+        new_item = radicale_item.Item(collection_path=row["calendar"], text=text)
+        try:
+            uploaded, _ = collection.upload(row["href"], new_item)
+        except ValueError as e:
+            raise ApiError(400, "the entry cannot be updated: %s" % e)
+        api.index.release(phone=candidate.phone) if candidate.phone else None
+        stored = api.rows([row["calendar"]], "href=?", (row["href"],))[0]
+    return 200, {"entry": api.entry_json(stored), "log": update.log_line}
+
+
+@route("POST", r"calls/(?P<uid>[^/]+)/release")
+def post_release(api: Api, request: Request) -> tuple[int, dict]:
+    uid = request.params["uid"]
+    with api.storage.acquire_lock("r", request.user):
+        row = api.find_entry(request, uid, _optional_string(request._body or {}, "calendar"))
+        released = api.index.release(phone=row["phone"]) if row["phone"] else 0
+        released += api.index.release(uid=uid)
+    return 200, {"released": bool(released)}
