@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 from radicale import rights, storage as radicale_storage
 from radicale.log import logger
 
-from radicale_kamin import calls, rules
+from radicale_kamin import availability, calls, rules
 from radicale_kamin.entry import parse_moment
-from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA, call_settings
+from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA, call_settings, load_working_hours
 
 PREFIX = "/.web/kamin/api/"
 # Modules whose @route handlers make up the API.
@@ -99,6 +99,11 @@ class Api:
                           config.get("storage", "kamin_non_staff_calendars").split(",")
                           if p.strip()]
         self.staff_names = _parse_names(config.get("storage", "kamin_staff_names"))
+        self.slot_settings = availability.SlotSettings.from_options(
+            {name: str(config.get("storage", name)) for name in availability.OPTIONS})
+        self.hold_minutes = int(config.get("storage", "kamin_hold_minutes"))
+        self.working_hours = load_working_hours(config.get("storage", "kamin_working_hours"),
+                                                self.call_settings)
         self._rights = rights.load(configuration)
         for module in ENDPOINT_MODULES:
             importlib.import_module(module)
@@ -195,6 +200,32 @@ class Api:
         return [c for c in self.index.calendars_on_disk()
                 if permission in self._rights.authorization(
                     request.user, request.groups, calendar_url(c))]
+
+    def staff(self, request: Request, permission: str = "r") -> list[dict]:
+        """The staff calendars the user may read/write: every calendar is a
+        staff calendar of its owner unless the admin listed it otherwise.
+        The id is the owner, or owner/calendar when an owner has several."""
+        calendars = [c for c in self.calendars(request, permission) if self.is_staff(c)]
+        owners: dict[str, list[str]] = {}
+        for calendar in calendars:
+            owners.setdefault(calendar.split("/")[0], []).append(calendar)
+        return [{"id": owner if len(owned) == 1 else calendar,
+                 "name": self.staff_names.get(owner, owner.capitalize()),
+                 "calendar": calendar_url(calendar), "owner": owner}
+                for owner, owned in sorted(owners.items()) for calendar in owned]
+
+    def collection(self, calendar: str):
+        collection = next(iter(self.storage.discover(calendar_url(calendar))), None)
+        if collection is None:
+            raise ApiError(404, "no calendar %s" % calendar_url(calendar))
+        return collection
+
+    def read_item(self, calendar: str, href: str) -> str:
+        item = self.collection(calendar)._get(href, verify_href=False)
+        return item.serialize() if item is not None else ""
+
+    def has_deadline(self, calendars: list[str], building: str) -> bool:
+        return bool(self.rows(calendars, "kind = 'deadline' AND building = ?", (building,)))
 
     def is_staff(self, calendar: str) -> bool:
         return not any(calendar == p or calendar.startswith(p + "/") for p in self.non_staff)

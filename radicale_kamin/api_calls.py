@@ -16,17 +16,8 @@ from radicale_kamin.entry import parse_moment
 
 @route("GET", r"staff")
 def get_staff(api: Api, request: Request) -> tuple[int, dict]:
-    calendars = [c for c in api.calendars(request) if api.is_staff(c)]
-    owners: dict[str, list[str]] = {}
-    for calendar in calendars:
-        owners.setdefault(calendar.split("/")[0], []).append(calendar)
-    staff = []
-    for owner, owned in sorted(owners.items()):
-        for calendar in owned:
-            staff_id = owner if len(owned) == 1 else calendar
-            staff.append({"id": staff_id, "name": api.staff_names.get(owner, owner.capitalize()),
-                          "calendar": calendar_url(calendar)})
-    return 200, {"staff": staff}
+    return 200, {"staff": [{key: s[key] for key in ("id", "name", "calendar")}
+                           for s in api.staff(request, "r")]}
 
 
 def _parse_bool_query(request: Request, name: str, default: bool) -> bool:

@@ -183,10 +183,7 @@ def apply_workflow(text: str, *, outcome: Optional[str], attempts: int,
     and labels from the new facts.
     """
     calendar = icslines.parse(text)
-    masters = [e for e in events(calendar) if e.first("RECURRENCE-ID") is None]
-    if not masters:
-        raise ValueError("the item has no VEVENT")
-    event = masters[0]
+    event = _master(calendar)
     _set(event, "X-KAMIN-OUTCOME", outcome)
     _set(event, "X-KAMIN-ATTEMPTS", str(attempts))
     _set(event, "X-KAMIN-CALLBACK", callback.isoformat() if callback else None)
@@ -194,14 +191,68 @@ def apply_workflow(text: str, *, outcome: Optional[str], attempts: int,
     _set(event, "X-KAMIN-NOTIFIED", notified.isoformat() if notified else None)
     if new_start is not None:
         _move(event, new_start)
-    description = _text(event, "DESCRIPTION")
-    _set_keeping_params(event, "DESCRIPTION",
-                        log_line if not description else description.rstrip("\n") + "\n" + log_line)
+    _append_log(event, log_line)
     return icslines.serialize(calendar)
 
 
-def _set_keeping_params(event: icslines.Component, name: str, value: str) -> None:
-    line = event.first(name)
+def _master(calendar: icslines.Component) -> icslines.Component:
+    """The VEVENT without RECURRENCE-ID: the one the workflow facts live on."""
+    masters = [e for e in events(calendar) if e.first("RECURRENCE-ID") is None]
+    if not masters:
+        raise ValueError("the item has no VEVENT")
+    return masters[0]
+
+
+def _append_log(event: icslines.Component, log_line: str) -> None:
+    """Add a dated line to DESCRIPTION (the notes every client shows)."""
+    line = event.first("DESCRIPTION")
     params = list(line.params) if line else []
-    event.remove(name)
-    event.lines.append(icslines.Line(name, params, icslines.escape_text(value)))
+    description = _text(event, "DESCRIPTION")
+    event.remove("DESCRIPTION")
+    value = log_line if not description else description.rstrip("\n") + "\n" + log_line
+    event.lines.append(icslines.Line("DESCRIPTION", params, icslines.escape_text(value)))
+
+
+def new_entry_text(*, uid: str, start: dt.datetime, end: dt.datetime, created: dt.datetime,
+                   kind: str, summary: str, customer: Optional[str], phone: Optional[str],
+                   building: Optional[str], location: Optional[str], log_line: str) -> str:
+    """A new appointment as the JSON API books it (before derivation).
+
+    Times are written in UTC: every client shows them in its own zone, and
+    no VTIMEZONE has to be carried along.
+    """
+    def utc(moment: dt.datetime) -> str:
+        return moment.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+    values = [("UID", uid), ("DTSTAMP", utc(created)), ("CREATED", utc(created)),
+              ("DTSTART", utc(start)), ("DTEND", utc(end)), ("SUMMARY", summary),
+              ("LOCATION", location), ("DESCRIPTION", log_line),
+              ("X-KAMIN-KIND", kind), ("X-KAMIN-CUSTOMER", customer),
+              ("X-KAMIN-PHONE", phone), ("X-KAMIN-BUILDING", building)]
+    event = icslines.Component("VEVENT", [
+        icslines.Line(name, [], value if name in ("DTSTAMP", "CREATED", "DTSTART", "DTEND")
+                      else icslines.escape_text(value))
+        for name, value in values if value])
+    calendar = icslines.Component("VCALENDAR", [
+        icslines.Line("VERSION", [], "2.0"),
+        icslines.Line("PRODID", [], "-//radicale_kamin//booking//DE"), event])
+    return icslines.serialize(calendar)
+
+
+def cancel_text(text: str, log_line: str) -> str:
+    """The entry cancelled (STATUS:CANCELLED frees its time) with the
+    reason in its notes; nothing else is lost."""
+    calendar = icslines.parse(text)
+    event = _master(calendar)
+    _set(event, "STATUS", "CANCELLED")
+    _append_log(event, log_line)
+    return icslines.serialize(calendar)
+
+
+def move_text(text: str, new_start: dt.datetime, log_line: str) -> str:
+    """The entry moved to ``new_start`` (duration kept), the move logged."""
+    calendar = icslines.parse(text)
+    event = _master(calendar)
+    _move(event, new_start)
+    _append_log(event, log_line)
+    return icslines.serialize(calendar)

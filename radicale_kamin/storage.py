@@ -29,11 +29,12 @@ from radicale.storage import multifilesystem
 
 import radicale.item.filter as radicale_filter
 
-from radicale_kamin import privacy, profile
+from radicale_kamin import availability, privacy, profile
 from radicale_kamin.calls import OPTION_NAMES, CallSettings
 from radicale_kamin.entry import Settings
 from radicale_kamin.index import SideIndex, iter_building_text_match
 from radicale_kamin.recurrence import check_recurrence
+from radicale_kamin.workhours import DEFAULT_WORKING_HOURS, WorkingHoursBook, parse_working_hours
 
 def _option(default: str, help_text: str, type_=str) -> dict:
     return {"value": default, "help": help_text, "type": type_}
@@ -70,6 +71,15 @@ PLUGIN_CONFIG_SCHEMA = {
             "15", "a call handed out by due-calls is not handed out again for this long"),
         "kamin_callback_days": _option(
             "7", "an unanswered callback request leaves the list after this many days"),
+        "kamin_working_hours": _option(
+            "", "the working-hours file (docs/availability.md); empty = Mon-Fri 07:00-16:00 for all"),
+        "kamin_slot_duration": _option("60", "default appointment length in minutes"),
+        "kamin_slot_buffer": _option(
+            "15", "minutes kept free before and after every appointment (travel)"),
+        "kamin_min_notice_hours": _option("24", "no slot starts sooner than this many hours from now"),
+        "kamin_max_appointments_per_day": _option("6", "appointments per employee and day at most"),
+        "kamin_slot_step": _option("15", "slot starts lie on this grid of minutes"),
+        "kamin_hold_minutes": _option("10", "a hold (tentative reservation) expires after this long"),
         "kamin_non_staff_calendars": _option(
             "", "calendars that are not staff calendars (paths like /meister/privat/, "
             "or a user's whole home /buero/), comma-separated"),
@@ -88,9 +98,13 @@ def load_settings(configuration: Any) -> Settings:
             logger.warning("[storage] %s: unknown option, ignored; known options: %s",
                            option, ", ".join(sorted(PLUGIN_CONFIG_SCHEMA["storage"])))
     try:
-        call_settings(config)
+        calling = call_settings(config)
+        availability.SlotSettings.from_options(
+            {name: str(config.get("storage", name)) for name in availability.OPTIONS})
+        int(config.get("storage", "kamin_hold_minutes"))
     except ValueError as e:
         raise RuntimeError("[storage] %s" % e) from e
+    load_working_hours(config.get("storage", "kamin_working_hours"), calling)
     name = config.get("storage", "kamin_timezone")
     try:
         timezone = ZoneInfo(name)
@@ -104,6 +118,23 @@ def call_settings(config: Any) -> CallSettings:
     """The calling rules' settings from a config copied with our schema."""
     return CallSettings.from_options(
         {name: str(config.get("storage", name)) for name in OPTION_NAMES})
+
+
+def load_working_hours(path: str, settings: CallSettings) -> WorkingHoursBook:
+    """The working-hours file (relative paths: to the current directory,
+    like Radicale's own); a mistake stops the server naming file and line."""
+    if not path:
+        return parse_working_hours(DEFAULT_WORKING_HOURS, settings)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise RuntimeError("[storage] kamin_working_hours: cannot read %s (%s)"
+                           % (path, e.strerror)) from e
+    try:
+        return parse_working_hours(text, settings)
+    except ValueError as e:
+        raise RuntimeError("[storage] kamin_working_hours: %s: %s" % (path, e)) from e
 
 
 def load_index(configuration: Any, folder: str, root: str,
