@@ -155,6 +155,13 @@ def test_december_8_is_no_holiday_in_bavaria(book):
     assert clock(book.for_staff("carla"), "2026-12-08") == [("07:00", "12:00"), ("12:30", "16:00")]
 
 
+def test_assumption_day_is_off_in_bavaria_unless_only_public_holidays_count():
+    # Friday 2025-08-15, Mariä Himmelfahrt (category "catholic" in BY)
+    assert clock(parse_working_hours("").default, "2025-08-15") == []
+    settings = working_day_settings({"kamin_holiday_categories": "public"})
+    assert clock(parse_working_hours("", settings).default, "2025-08-15") == [("07:00", "16:00")]
+
+
 def test_epiphany_is_a_working_day_in_berlin():
     settings = working_day_settings({"kamin_bundesland": "BE"})
     assert clock(parse_working_hours("", settings).default, "2027-01-06") == [("07:00", "16:00")]
