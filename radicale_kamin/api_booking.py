@@ -195,7 +195,12 @@ def _never_bookable(api: Api, hours, start: dt.datetime, end: dt.datetime,
     notice = api.slot_settings.min_notice_hours
     if start < now + dt.timedelta(hours=notice):
         return "start is sooner than the minimum notice of %d hours" % notice
-    day = start.astimezone(api.timezone).date()
+    local = start.astimezone(api.timezone)
+    step = api.slot_settings.step_minutes
+    if (local.hour * 60 + local.minute) % step or local.second:
+        return "start must lie on the %d-minute grid (e.g. 09:00, 09:%02d), as GET slots offers" % (
+            step, step % 60)
+    day = local.date()
     intervals = hours.intervals_on(day)
     if not any(low <= start and end <= high for low, high in intervals):
         shown = ", ".join("%s-%s" % (low.astimezone(api.timezone).strftime("%H:%M"),
@@ -225,7 +230,7 @@ def _check_free(api: Api, staff: dict, calendar: str, start: dt.datetime, end: d
             end.astimezone(api.timezone).strftime("%H:%M"), staff["id"]))
 
 
-@route("POST", r"holds")
+@route("POST", r"holds", query=("now",))
 def post_hold(api: Api, request: Request) -> tuple[int, dict]:
     body = request.json()
     start = _moment(api, body.get("start"), "start")
