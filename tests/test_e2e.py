@@ -132,3 +132,59 @@ def test_bad_entry_gets_a_4xx_and_the_reason_in_the_log(server):
     while "X-KAMIN-KIND: unknown kind" not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert "X-KAMIN-KIND: unknown kind" in log.read_text()
+
+
+def _start_server(folder):
+    port = _free_port()
+    process = subprocess.Popen(
+        [RADICALE, "--config", "config/radicale.conf", "--server-hosts", "127.0.0.1:%d" % port,
+         "--storage-filesystem-folder", str(folder), "--logging-level", "warning"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = "http://127.0.0.1:%d" % port
+    for _ in range(200):
+        try:
+            requests.get(url + "/.web/", timeout=1)
+            return process, url
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    process.terminate()
+    pytest.fail("radicale did not start")
+
+
+def test_slots_follow_caldav_and_parallel_bookings_across_processes(tmp_path):
+    """Two server processes on one storage folder; a staff member adds an
+    entry with a CalDAV client; then 20 bookings of one slot race."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = tmp_path / "collections"
+    servers = [_start_server(folder) for _ in range(2)]
+    try:
+        url_a, url_b = servers[0][1], servers[1][1]
+        _, principal = _calendar(url_a, "anna", "anna-demo")
+        calendar = principal.make_calendar(name="Termine", cal_id="termine")
+        api = "/.web/kamin/api/"
+        params = {"from": "2026-12-08T00:00", "to": "2026-12-09T00:00", "staff": "anna",
+                  "now": "2026-12-01T10:00"}
+        auth = ("assistant", "assistant-demo")
+        before = requests.get(url_b + api + "slots", params=params, auth=auth).json()["slots"]
+        assert "2026-12-08T09:00:00+01:00" in [s["start"] for s in before]
+        calendar.save_event(ics(event("zahnarzt", summary="Zahnarzt",
+                                      start="20261208T080000Z", end="20261208T090000Z")))
+        after = requests.get(url_b + api + "slots", params=params, auth=auth).json()["slots"]
+        assert "2026-12-08T09:00:00+01:00" not in [s["start"] for s in after]
+
+        def attempt(number):
+            url = (url_a, url_b)[number % 2]
+            return requests.post(url + api + "bookings", params={"now": "2026-12-01T10:00"},
+                                 auth=auth, json={"start": "2026-12-08T13:00", "duration": 60,
+                                                  "staff": "anna", "customer": "Kunde %d" % number})
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = sorted(r.status_code for r in pool.map(attempt, range(20)))
+        assert statuses == [201] + [409] * 19
+        uids = [str(e.icalendar_component["UID"]) for e in calendar.events()]
+        assert len(uids) == 2                     # the dentist and exactly one booking
+    finally:
+        for process, _ in servers:
+            process.terminate()
+            process.wait(timeout=10)
