@@ -21,7 +21,8 @@ PASSWORDS = {"meister": "meister-demo", "anna": "anna-demo",
 def load_config(storage_folder: pathlib.Path, **sections) -> config.Configuration:
     configuration = config.load([(str(ROOT / "config" / "radicale.conf"), False)])
     overrides = {
-        "storage": {"filesystem_folder": str(storage_folder)},
+        # The contract's default hours (Mon-Fri 07:00-16:00), not the demo file.
+        "storage": {"filesystem_folder": str(storage_folder), "kamin_working_hours": ""},
         "auth": {"htpasswd_filename": str(ROOT / "config" / "users")},
         "rights": {"file": str(ROOT / "config" / "rights")},
     }

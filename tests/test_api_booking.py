@@ -218,3 +218,17 @@ def test_building_lookup(client, assistant):
     assert answer["contact"]["location"] == "Lindenweg 3, 80331 München"
     assert [e["state"] for e in answer["entries"]] == ["booked"]
     assert assistant.get(API + "buildings/LG-unbekannt").status == 404
+
+
+def test_bundled_working_hours_file_is_used(storage_folder):
+    from radicale import Application
+    from conftest import ROOT, load_config
+    app = Application(load_config(storage_folder, storage={
+        "kamin_working_hours": str(ROOT / "config" / "working-hours.ini")}))
+    anna = Client(app, "anna")
+    anna.mkcalendar(CAL)
+    tuesday = starts(slots(anna))
+    assert "11:00" in tuesday and "11:15" not in tuesday and "12:30" in tuesday   # lunch break
+    friday = starts(slots(anna, "2026-12-11T00:00", "2026-12-12T00:00"))
+    assert friday[-1] == "11:00"
+    assert slots(anna, "2026-12-28T00:00", "2026-12-31T00:00")["slots"] == []     # Urlaub

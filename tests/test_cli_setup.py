@@ -1,5 +1,6 @@
 """``kamin setup`` gives every staff user a calendar, once."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -24,10 +25,13 @@ def test_setup_creates_each_staff_calendar_once(tmp_path):
                            capture_output=True, text=True, check=True)
     assert sorted(first.stdout.split("\n")[:-1]) == [
         "created calendar /anna/termine/", "created calendar /ben/termine/",
-        "created calendar /meister/termine/"]
+        "created calendar /meister/termine/", "published working hours on 3 calendars"]
     root = tmp_path / "collections" / "collection-root"
     assert not (root / "assistant").exists()
-    assert "VCALENDAR" in (root / "anna" / "termine" / ".Radicale.props").read_text()
+    props = json.loads((root / "anna" / "termine" / ".Radicale.props").read_text())
+    assert props["tag"] == "VCALENDAR"
+    availability = props["C:calendar-availability"]
+    assert "BEGIN:VAVAILABILITY" in availability and "BEGIN:AVAILABLE" in availability
     again = subprocess.run([KAMIN, "setup", "--config", str(config)], cwd=ROOT,
                            capture_output=True, text=True, check=True)
     assert again.stdout.strip() == "every staff user has a calendar"

@@ -4,7 +4,7 @@ a CalDAV server itself)."""
 
 from __future__ import annotations
 
-from radicale_kamin.commands import radicale_config, staff_users
+from radicale_kamin.commands import kamin_storage, radicale_config, staff_users
 
 
 def register(subparsers) -> None:
@@ -19,12 +19,20 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+AVAILABILITY = "C:calendar-availability"
+
+
 def run(args) -> int:
-    from radicale import storage
+    import datetime as dt
+
+    from radicale_kamin.api import Api
+    from radicale_kamin.workhours import to_vavailability
 
     configuration = radicale_config(args.config)
-    store = storage.load(configuration)
-    created = []
+    store = kamin_storage(configuration)
+    api = Api(configuration)
+    today = dt.datetime.now(api.timezone).date()
+    created, published = [], 0
     with store.acquire_lock("w", "kamin-setup"):
         for user in staff_users(configuration):
             path = "/%s/%s/" % (user, args.calendar)
@@ -33,8 +41,22 @@ def run(args) -> int:
                     "tag": "VCALENDAR", "D:displayname": args.display_name,
                     "C:supported-calendar-component-set": "VEVENT"})
                 created.append(path)
+        # Publish each staff calendar's working hours (RFC 7953) so that
+        # standards-minded clients can see them.
+        for calendar in store.index.calendars_on_disk():
+            collection = next(iter(store.discover("/%s/" % calendar)), None)
+            if collection is None or not api.is_staff(calendar):
+                continue
+            owner = calendar.split("/")[0]
+            text = to_vavailability(api.working_hours.for_staff(owner), owner, start=today)
+            meta = collection.get_meta()
+            if meta.get(AVAILABILITY) != text:
+                collection.set_meta({**meta, AVAILABILITY: text})
+                published += 1
     for path in created:
         print("created calendar", path)
     if not created:
         print("every staff user has a calendar")
+    if published:
+        print("published working hours on %d calendars" % published)
     return 0
