@@ -22,7 +22,7 @@ from radicale_kamin.address import AddressResult, normalise
 # not know); an explicit empty value clears it.
 CLIENT_FACTS = ("kind", "building", "customer", "phone", "outcome",
                 "attempts", "callback", "last_attempt", "notified",
-                "window_start")
+                "window_start", "contact")
 
 ADDRESS_BY_VERDICT = {"green": "complete", "orange": "incomplete",
                       "red": "unrecognised"}
@@ -54,6 +54,7 @@ class Entry:
     last_attempt: Optional[str] = None    # when the last failed call was made
     notified: Optional[str] = None        # when an SMS announcement went out
     window_start: Optional[str] = None    # deadline: first day of the Bescheid window
+    contact: Optional[str] = None         # UID of the customer's vCard
     location: Optional[str] = None
     summary: Optional[str] = None
     status: Optional[str] = None          # iCalendar STATUS
@@ -74,6 +75,7 @@ class Derived:
     last_attempt: Optional[str]
     notified: Optional[str]
     window_start: Optional[str]           # ISO date
+    contact: Optional[str]
     building: Optional[str]
     customer: Optional[str]
     phone: Optional[str]                  # E.164, or as typed when invalid
@@ -84,6 +86,21 @@ class Derived:
     categories: tuple[str, ...]
     address_result: AddressResult = field(compare=False, repr=False,
                                           default=None)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The linked customer's vCard as plain data. It fills what an entry
+    lacks — the phone above all: adding a missing number to the contact
+    turns its orange entries ready to call. What the entry says itself wins,
+    except a value it only had from this contact's previous version
+    (``previous``), which follows the contact."""
+
+    uid: Optional[str] = None
+    customer: Optional[str] = None
+    phone: Optional[str] = None
+    location: Optional[str] = None
+    previous: Optional["Contact"] = None
 
 
 @dataclass(frozen=True)
@@ -107,15 +124,32 @@ def carry_over(entry: Entry, stored: Optional[Entry]) -> Entry:
     return replace(entry, **kept)
 
 
+def with_contact(entry: Entry, contact: Optional[Contact]) -> Entry:
+    """``entry`` with blanks (and values copied from the contact's previous
+    version) filled from its linked contact."""
+    if contact is None:
+        return entry
+    filled = {}
+    for name in ("customer", "phone", "location"):
+        own, theirs = getattr(entry, name), getattr(contact, name)
+        old = getattr(contact.previous, name) if contact.previous else None
+        if theirs and (_blank_to_none(own) is None or (old and own == old)):
+            filled[name] = theirs
+    if contact.uid and entry.contact is None:
+        filled["contact"] = contact.uid
+    return replace(entry, **filled)
+
+
 def derive(entry: Entry, stored: Optional[Entry] = None,
            settings: Settings = Settings(),
-           judge: Optional[AddressJudge] = None) -> Derived:
+           judge: Optional[AddressJudge] = None,
+           contact: Optional[Contact] = None) -> Derived:
     """The entry to store for a client's write of ``entry``.
 
     ``stored`` is the version on disk (None for a new entry). Raises
     ``EntryRejected`` for values the contract refuses.
     """
-    merged = carry_over(entry, stored)
+    merged = with_contact(carry_over(entry, stored), contact)
     problems: list[str] = []
     kind = _parse_kind(merged.kind, problems)
     outcome = _parse_outcome(merged.outcome, problems)
@@ -161,10 +195,11 @@ def derive(entry: Entry, stored: Optional[Entry] = None,
         kind=kind, state=state, address=address, outcome=outcome,
         attempts=attempts, callback=callback, last_attempt=last_attempt,
         notified=notified, window_start=window_start,
+        contact=_blank_to_none(merged.contact),
         building=_blank_to_none(merged.building),
         customer=_blank_to_none(merged.customer),
         phone=phone, phone_type=judged.phone_type,
-        location=judged.location_line() or _blank_to_none(entry.location),
+        location=judged.location_line() or _blank_to_none(merged.location),
         summary=rules.marked_summary(entry.summary, state),
         status=status,
         categories=tuple(rules.merge_categories(entry.categories, state)),
@@ -178,7 +213,7 @@ def as_entry(derived: Derived) -> Entry:
                  outcome=derived.outcome, attempts=str(derived.attempts),
                  callback=derived.callback, last_attempt=derived.last_attempt,
                  notified=derived.notified, window_start=derived.window_start,
-                 location=derived.location,
+                 contact=derived.contact, location=derived.location,
                  summary=derived.summary, status=derived.status,
                  categories=derived.categories, state=derived.state.name)
 

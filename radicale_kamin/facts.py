@@ -55,6 +55,7 @@ class ItemFacts:
     summary: Optional[str] = None
     blocks: bool = True                 # takes the time (not transparent, cancelled or a deadline marker)
     location: Optional[str] = None      # LOCATION as stored ("Straße Nr, PLZ Ort")
+    contact: Optional[str] = None       # UID of the linked vCard
     street: Optional[str] = None        # normalised address parts, for "same street/PLZ"
     postcode: Optional[str] = None
 
@@ -142,7 +143,7 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
         attempts=derived.attempts, outcome=derived.outcome,
         callback=_moment(derived.callback), last_attempt=_moment(derived.last_attempt),
         notified=_moment(derived.notified), window_start=derived.window_start,
-        summary=derived.summary, location=derived.location,
+        summary=derived.summary, location=derived.location, contact=derived.contact,
         street=derived.address_result.street,
         postcode=derived.address_result.postcode,
         **{**facts, "blocks": facts["blocks"] and derived.kind != "deadline"

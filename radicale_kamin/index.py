@@ -27,12 +27,13 @@ import time
 from dataclasses import asdict, fields
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
+from radicale_kamin.contact import read_contact
 from radicale_kamin.entry import Settings
 from radicale_kamin.facts import ItemFacts, item_facts
 
 logger = logging.getLogger("radicale")
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 INDEX_FILE = "kamin-index.sqlite"
 _FACT_COLUMNS = [f.name for f in fields(ItemFacts)]
 
@@ -56,6 +57,19 @@ CREATE INDEX IF NOT EXISTS items_range ON items (calendar, range_start);
 CREATE INDEX IF NOT EXISTS items_building ON items (building);
 CREATE INDEX IF NOT EXISTS items_state ON items (state);
 CREATE INDEX IF NOT EXISTS items_start ON items (start);
+CREATE INDEX IF NOT EXISTS items_contact ON items (contact);
+CREATE TABLE IF NOT EXISTS contacts (
+    addressbook TEXT NOT NULL,        -- sane path, e.g. anna/kontakte
+    href TEXT NOT NULL,
+    uid TEXT, name TEXT, phone TEXT, phone_type TEXT, location TEXT, address TEXT,
+    buildings TEXT NOT NULL,          -- \x1f-joined
+    PRIMARY KEY (addressbook, href)
+);
+CREATE INDEX IF NOT EXISTS contacts_uid ON contacts (uid);
+CREATE TABLE IF NOT EXISTS contact_buildings (
+    addressbook TEXT NOT NULL, href TEXT NOT NULL, building TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS contact_buildings_building ON contact_buildings (building);
 CREATE TABLE IF NOT EXISTS holds (
     id TEXT PRIMARY KEY,
     calendar TEXT NOT NULL,
@@ -198,6 +212,10 @@ class SideIndex:
 
     def calendars_on_disk(self) -> list[str]:
         """Every calendar collection (sane path) under the collection root."""
+        return self.collections_on_disk("VCALENDAR")
+
+    def collections_on_disk(self, tag: str) -> list[str]:
+        """Every collection with ``tag`` (sane path) under the collection root."""
         found = []
 
         def walk(directory: str, path: str) -> None:
@@ -207,7 +225,7 @@ class SideIndex:
                 return
             if path and any(e.name == ".Radicale.props" for e in entries):
                 with open(os.path.join(directory, ".Radicale.props"), encoding="utf-8") as f:
-                    if '"VCALENDAR"' in f.read():
+                    if '"%s"' % tag in f.read():
                         found.append(path)
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
@@ -227,6 +245,7 @@ class SideIndex:
         if calendars is None:
             calendars = self.calendars_on_disk()
             self._forget_vanished(calendars)
+            self.sync_contacts()
         now = time.monotonic()
         plans = []
         for calendar in calendars:
@@ -258,7 +277,8 @@ class SideIndex:
         return _Transaction(self.db)
 
     def _forget_vanished(self, calendars: Sequence[str]) -> None:
-        known = [r[0] for r in self.db.execute("SELECT calendar FROM calendars")]
+        known = [r[0] for r in self.db.execute(
+            "SELECT calendar FROM calendars WHERE calendar NOT LIKE 'book:%'")]
         for calendar in set(known) - set(calendars):
             self.remove_collection(calendar)
 
@@ -286,9 +306,39 @@ class SideIndex:
 
     def rebuild(self, progress: Optional[Progress] = None) -> int:
         """Forget everything and index every file again."""
-        for table in ("items", "calendars"):
+        for table in ("items", "calendars", "contacts", "contact_buildings"):
             self.db.execute("DELETE FROM %s" % table)
+        self.sync_contacts()
         return self.sync(full=True, progress=progress)
+
+    def sync_contacts(self) -> None:
+        """Bring the contacts in step with the address books' files (only
+        books whose directory changed are read again)."""
+        books = self.collections_on_disk("VADDRESSBOOK")
+        known = {r[0][len("book:"):]: r[1] for r in self.db.execute(
+            "SELECT calendar, dir_mtime_ns FROM calendars WHERE calendar LIKE 'book:%'")}
+        for book in set(known) - set(books):
+            self.remove_contact(book)
+            self.db.execute("DELETE FROM calendars WHERE calendar=?", ("book:" + book,))
+        for book in books:
+            directory = self._calendar_dir(book)
+            mtime = os.stat(directory).st_mtime_ns
+            if known.get(book) == mtime:
+                continue
+            with self.transaction():
+                self.remove_contact(book)
+                for entry in os.scandir(directory):
+                    if not _is_item_file(entry):
+                        continue
+                    try:
+                        with open(entry.path, encoding="utf-8", newline="") as f:
+                            _, facts, _ = read_contact(f.read(), self.settings.phone_region)
+                    except (ValueError, UnicodeDecodeError):
+                        logger.warning("Side index: %s/%s is not a readable vCard", book, entry.name)
+                        continue
+                    self.update_contact(book, entry.name, facts)
+                self.db.execute("INSERT OR REPLACE INTO calendars VALUES (?, ?)",
+                                ("book:" + book, mtime))
 
     # --- queries ------------------------------------------------------------
 
@@ -312,6 +362,49 @@ class SideIndex:
             where.append("instr(lower(buildings), lower(?)) > 0")
             parameters.append(building)
         return self.rows(" AND ".join(where), parameters)
+
+    # --- contacts (vCards of address books) ----------------------------------
+
+    def update_contact(self, addressbook: str, href: str, facts) -> None:
+        self.remove_contact(addressbook, href)
+        self.db.execute("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (addressbook, href, facts.uid, facts.name, facts.phone, facts.phone_type,
+                         facts.location, facts.address, "\x1f".join(facts.buildings)))
+        self.db.executemany("INSERT INTO contact_buildings VALUES (?, ?, ?)",
+                            [(addressbook, href, b) for b in facts.buildings])
+
+    def remove_contact(self, addressbook: str, href: Optional[str] = None) -> None:
+        for table in ("contacts", "contact_buildings"):
+            if href is None:
+                self.db.execute("DELETE FROM %s WHERE addressbook=?" % table, (addressbook,))
+            else:
+                self.db.execute("DELETE FROM %s WHERE addressbook=? AND href=?" % table,
+                                (addressbook, href))
+
+    def find_contact(self, uid: Optional[str], building: Optional[str]) -> Optional[sqlite3.Row]:
+        """The contact an entry links to: by its UID, else by the building."""
+        if uid:
+            row = self.db.execute("SELECT * FROM contacts WHERE uid=? LIMIT 1", (uid,)).fetchone()
+            if row is not None:
+                return row
+        if building:
+            return self.db.execute(
+                "SELECT c.* FROM contacts c JOIN contact_buildings b USING (addressbook, href)"
+                " WHERE b.building=? ORDER BY c.addressbook, c.href LIMIT 1", (building,)).fetchone()
+        return None
+
+    def linked_entries(self, uid: Optional[str], buildings: Iterable[str]) -> list[sqlite3.Row]:
+        buildings = list(buildings)
+        where, parameters = [], []
+        if uid:
+            where.append("contact = ?")
+            parameters.append(uid)
+        if buildings:
+            where.append("(contact IS NULL AND building IN (%s))" % ",".join("?" * len(buildings)))
+            parameters.extend(buildings)
+        if not where:
+            return []
+        return self.rows(" OR ".join(where), parameters)
 
     # --- holds: tentative reservations while the assistant talks ------------
 

@@ -13,7 +13,7 @@ from typing import Optional
 
 from radicale_kamin import icslines
 from radicale_kamin.icaltime import format_when, parse_when
-from radicale_kamin.entry import Derived, Entry, Settings, derive, EntryRejected
+from radicale_kamin.entry import Contact, Derived, Entry, EntryRejected, Settings, derive
 
 # Entry field → property, for the facts clients write.
 FACT_PROPERTIES = {
@@ -27,6 +27,7 @@ FACT_PROPERTIES = {
     "last_attempt": "X-KAMIN-LAST-ATTEMPT",
     "notified": "X-KAMIN-NOTIFIED",
     "window_start": "X-KAMIN-WINDOW-START",
+    "contact": "X-KAMIN-CONTACT",
 }
 STATE_PROPERTY = "X-KAMIN-STATUS"
 ADDRESS_PROPERTY = "X-KAMIN-ADDRESS"
@@ -67,6 +68,16 @@ def read_event(event: icslines.Component) -> Entry:
     )
 
 
+def link_of(text: str) -> Optional[tuple[Optional[str], Optional[str]]]:
+    """(contact UID, building) an item's master VEVENT links to, if any."""
+    calendar = icslines.parse(text)
+    masters = [e for e in events(calendar) if e.first("RECURRENCE-ID") is None]
+    if not masters:
+        return None
+    uid, building = _text(masters[0], "X-KAMIN-CONTACT"), _text(masters[0], "X-KAMIN-BUILDING")
+    return (uid, building) if uid or building else None
+
+
 def read_entries(text: str) -> dict[str, Entry]:
     """Every VEVENT of an item by ``event_key``."""
     return {event_key(e): read_event(e) for e in events(icslines.parse(text))}
@@ -95,6 +106,7 @@ def _values(derived: Derived) -> dict[str, Optional[str]]:
         "X-KAMIN-LAST-ATTEMPT": derived.last_attempt,
         "X-KAMIN-NOTIFIED": derived.notified,
         "X-KAMIN-WINDOW-START": derived.window_start,
+        "X-KAMIN-CONTACT": derived.contact,
         STATE_PROPERTY: derived.state.name,
         ADDRESS_PROPERTY: derived.address,
         COLOR_PROPERTY: derived.state.colour,
@@ -122,7 +134,8 @@ def write_event(event: icslines.Component, derived: Derived) -> None:
 
 
 def derive_text(text: str, stored_text: Optional[str] = None,
-                settings: Settings = Settings()) -> tuple[str, list[Derived]]:
+                settings: Settings = Settings(),
+                contact: Optional[Contact] = None) -> tuple[str, list[Derived]]:
     """The item to store for a client's ``text``: every VEVENT derived, the
     stored version (if any) supplying what the client omitted.
 
@@ -135,7 +148,7 @@ def derive_text(text: str, stored_text: Optional[str] = None,
     for event in events(calendar):
         key = event_key(event)
         try:
-            derived = derive(read_event(event), stored.get(key), settings)
+            derived = derive(read_event(event), stored.get(key), settings, contact=contact)
         except EntryRejected as e:
             where = " (occurrence %s)" % key if key else ""
             problems.extend(p + where for p in e.problems)

@@ -31,7 +31,8 @@ import radicale.item.filter as radicale_filter
 
 from radicale_kamin import availability, privacy, profile
 from radicale_kamin.calls import OPTION_NAMES, CallSettings
-from radicale_kamin.entry import Settings
+from radicale_kamin.contact import ContactFacts, normalise_contact, read_contact
+from radicale_kamin.entry import Contact, Settings
 from radicale_kamin.index import SideIndex, iter_building_text_match
 from radicale_kamin.recurrence import check_recurrence
 from radicale_kamin.workhours import DEFAULT_WORKING_HOURS, WorkingHoursBook, parse_working_hours
@@ -175,6 +176,8 @@ class Collection(multifilesystem.Collection):
         return self.tag == "VCALENDAR"
 
     def upload(self, href: str, item: radicale_item.Item):
+        if self.tag == "VADDRESSBOOK":
+            return self._storage.upload_contact(self, href, item)
         if not self._is_calendar():
             return super().upload(href, item)
         stored = self._get(href, verify_href=False)
@@ -183,12 +186,21 @@ class Collection(multifilesystem.Collection):
         self._index.update_item(self.path, href, uploaded.serialize())
         return uploaded, replaced
 
+    def plain_upload(self, href: str, item: radicale_item.Item):
+        """Radicale's own upload, for items the plugin already prepared."""
+        return super().upload(href, item)
+
     def delete(self, href: Optional[str] = None) -> None:
         super().delete(href)
         if href is None:
             self._index.remove_collection(self.path)
+            self._index.remove_contact(self.path)
         elif self._is_calendar():
             self._index.remove_item(self.path, href)
+        elif self.tag == "VADDRESSBOOK":
+            # The contact goes; its appointments stay as they are (they
+            # carry copies of what they took from it).
+            self._index.remove_contact(self.path, href)
 
     def has_uid(self, uid: str) -> bool:
         if not self._is_calendar():
@@ -227,18 +239,74 @@ class Storage(multifilesystem.Storage):
                                 self._get_collection_root_folder(), self.settings)
         _install_guards()
 
+    def linked_contact(self, text: str, stored_text: Optional[str]) -> Optional[Contact]:
+        """The contact an entry links to (its X-KAMIN-CONTACT, else its
+        building), from the side index."""
+        try:
+            link = profile.link_of(text) or (profile.link_of(stored_text) if stored_text else None)
+        except ValueError:
+            return None
+        row = self.index.find_contact(*link) if link else None
+        if row is None:
+            return None
+        return Contact(uid=row["uid"], customer=row["name"], phone=row["phone"],
+                       location=row["location"])
+
+    def upload_contact(self, collection: "Collection", href: str, item: radicale_item.Item):
+        """A vCard is normalised on write; the appointments linked to it are
+        derived again with its new data (a phone number added to a contact
+        turns its orange appointments ready to call)."""
+        stored = collection._get(href, verify_href=False)
+        previous = None
+        if stored is not None:
+            try:
+                previous = read_contact(stored.serialize(), self.settings.phone_region)[1]
+            except ValueError:
+                previous = None
+        if item.name == "VCARD":
+            text, facts = normalise_contact(item.serialize(), self.settings.phone_region)
+            item = radicale_item.Item(collection_path=collection.path, text=text, uid=item.uid,
+                                      name=item.name, component_name=item.component_name)
+        else:
+            facts = None
+        uploaded, replaced = collection.plain_upload(href, item)
+        if facts is not None:
+            self.index.update_contact(collection.path, href, facts)
+            self._rederive_linked(facts, previous)
+        return uploaded, replaced
+
+    def _rederive_linked(self, facts: ContactFacts, previous: Optional[ContactFacts]) -> None:
+        contact = facts.as_contact()
+        if previous is not None:
+            contact = Contact(uid=contact.uid, customer=contact.customer, phone=contact.phone,
+                              location=contact.location, previous=previous.as_contact())
+        buildings = set(facts.buildings) | set(previous.buildings if previous else ())
+        for row in self.index.linked_entries(facts.uid, sorted(buildings)):
+            collection = next(iter(self.discover("/%s/" % row["calendar"])), None)
+            entry = collection._get(row["href"], verify_href=False) if collection else None
+            if entry is None:
+                continue
+            try:
+                derived = self.derive_item(entry, entry, collection.path, contact=contact)
+            except ValueError:
+                continue      # an entry that cannot be derived stays as it is
+            if derived is not entry:
+                uploaded, _ = collection.plain_upload(row["href"], derived)
+                self.index.update_item(collection.path, row["href"], uploaded.serialize())
+
     def derive_item(self, item: radicale_item.Item,
                     stored: Optional[radicale_item.Item],
-                    collection_path: str) -> radicale_item.Item:
+                    collection_path: str,
+                    contact: Optional[Contact] = None) -> radicale_item.Item:
         """``item`` as it is to be stored; raises ``EntryRejected``."""
         if item.name != "VCALENDAR" or item.component_name != "VEVENT":
             return item
         for component in getattr(item.vobject_item, "vevent_list", ()):
             check_recurrence(component)
         text = item.serialize()
-        derived, _ = profile.derive_text(
-            text, stored.serialize() if stored is not None else None,
-            self.settings)
+        stored_text = stored.serialize() if stored is not None else None
+        derived, _ = profile.derive_text(text, stored_text, self.settings,
+                                         contact or self.linked_contact(text, stored_text))
         if derived == text:
             return item
         # Only server-owned lines changed: UID, component and time range

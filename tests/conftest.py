@@ -28,6 +28,8 @@ def load_config(storage_folder: pathlib.Path, **sections) -> config.Configuratio
     }
     for section, values in sections.items():
         overrides.setdefault(section, {}).update(values)
+    if overrides["storage"].get("type", "radicale_kamin.storage") != "radicale_kamin.storage":
+        del overrides["storage"]["kamin_working_hours"]      # stock Radicale knows no kamin_*
     configuration.update(overrides, "test", privileged=True)
     return configuration
 

@@ -1,0 +1,140 @@
+"""The contact profile: a customer's vCard ⇄ plain data, normalised on write.
+
+Customers (owners, administrators) live in a CardDAV address book. Their
+address and phone numbers are judged and normalised like an entry's: ADR
+becomes ``Straße Nr`` / PLZ / Ort, every TEL becomes E.164 when valid, and
+``X-KAMIN-ADDRESS`` says complete / incomplete / unrecognised. A contact is
+linked to appointments by its UID (the entry's ``X-KAMIN-CONTACT``) or by a
+building (``X-KAMIN-BUILDING``, one line per building); see ``entry.Contact``
+for what an entry takes from its contact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from radicale_kamin import icslines
+from radicale_kamin.address import AddressResult, normalise
+from radicale_kamin.entry import ADDRESS_BY_VERDICT, Contact
+from radicale_kamin.phone import parse_phone
+
+_FAX = "FAX"
+_MOBILE = ("CELL", "MOBILE")
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    """What the side index keeps of a contact."""
+
+    uid: Optional[str]
+    name: Optional[str]
+    phone: Optional[str]            # E.164 of the number to call (valid only)
+    phone_type: Optional[str]
+    location: Optional[str]         # "Straße Nr, PLZ Ort" when recognised
+    address: str                    # complete / incomplete / unrecognised
+    buildings: tuple[str, ...]
+
+    def as_contact(self) -> Contact:
+        return Contact(uid=self.uid, customer=self.name, phone=self.phone,
+                       location=self.location)
+
+
+def _types(line: icslines.Line) -> set[str]:
+    """TEL/ADR types, from ``TYPE=cell,voice`` (3.0/4.0) and ``;CELL`` (2.1)."""
+    head = (line.raw or "").split(":", 1)[0] if line.raw else ""
+    tokens = set(re.split(r"[;,=]", head.upper()))
+    for key, value in line.params:
+        if key == "TYPE":
+            tokens.update(v.strip('"').upper() for v in value.split(","))
+    return tokens
+
+
+def _name(card: icslines.Component) -> Optional[str]:
+    for prop in ("FN", "ORG"):
+        line = card.first(prop)
+        if line is not None and icslines.unescape_text(line.value).strip(" ;"):
+            return icslines.unescape_text(line.value).replace(";", " ").strip()
+    line = card.first("N")
+    if line is not None:
+        family, _, rest = line.value.partition(";")
+        given = rest.split(";")[0] if rest else ""
+        name = " ".join(p for p in (icslines.unescape_text(given), icslines.unescape_text(family)) if p)
+        return name or None
+    return None
+
+
+def _adr_parts(line: icslines.Line) -> list[str]:
+    parts = [icslines.unescape_text(p) for p in re.split(r"(?<!\\);", line.value)]
+    return (parts + [""] * 7)[:7]
+
+
+def record_of(card: icslines.Component) -> dict[str, Optional[str]]:
+    """The address normaliser's input from a vCard (ADDRESS-RULES.md)."""
+    record: dict[str, Optional[str]] = {}
+    adr = card.first("ADR")
+    if adr is not None:
+        _, extended, street, city, _, postcode, _ = _adr_parts(adr)
+        record.update(street=" ".join(p for p in (street, extended) if p) or None,
+                      zip=postcode or None, city=city or None)
+    elif card.first("LABEL") is not None:
+        record["address"] = icslines.unescape_text(card.first("LABEL").value)
+    phones = [line for line in card.props("TEL") if _FAX not in _types(line)]
+    landlines = [icslines.unescape_text(p.value) for p in phones if not _types(p) & set(_MOBILE)]
+    mobiles = [icslines.unescape_text(p.value) for p in phones if _types(p) & set(_MOBILE)]
+    record["phone"] = " / ".join(landlines) or None
+    record["mobile"] = " / ".join(mobiles) or None
+    return record
+
+
+def _escape_component(text: str) -> str:
+    """One ADR component: like TEXT, but without newlines."""
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+
+
+def read_contact(text: str, region: str = "DE") -> tuple[icslines.Component, ContactFacts, AddressResult]:
+    card = icslines.parse(text)
+    if card.name != "VCARD":
+        raise ValueError("not a vCard")
+    judged = normalise(record_of(card), region)
+    uid = card.first("UID")
+    buildings = tuple(icslines.unescape_text(line.value).strip()
+                      for line in card.props("X-KAMIN-BUILDING") if line.value.strip())
+    facts = ContactFacts(
+        uid=icslines.unescape_text(uid.value) if uid else None, name=_name(card),
+        phone=judged.phone_e164, phone_type=judged.phone_type,
+        location=judged.location_line(), address=ADDRESS_BY_VERDICT[judged.verdict],
+        buildings=buildings)
+    return card, facts, judged
+
+
+def normalise_contact(text: str, region: str = "DE") -> tuple[str, ContactFacts]:
+    """The vCard as stored: ADR and TEL normalised, the verdict added.
+
+    Only recognised addresses are rewritten; numbers that are not valid stay
+    as typed (nothing a person typed is lost).
+    """
+    card, facts, judged = read_contact(text, region)
+    adr = card.first("ADR")
+    if adr is not None and judged.verdict != "red" and judged.street:
+        parts = _adr_parts(adr)
+        street = " ".join(p for p in (judged.street, judged.number) if p)
+        parts[1:7] = ["", street, judged.city or parts[3], parts[4], judged.postcode or parts[5],
+                      parts[6]]
+        value = ";".join(_escape_component(p) for p in parts)
+        if value != adr.value:
+            adr.value, adr.raw = value, None
+    for line in card.props("TEL"):
+        if _FAX in _types(line):
+            continue
+        raw = icslines.unescape_text(line.value)
+        phone = parse_phone(raw, region)
+        if phone is None:
+            continue
+        value = ("tel:" + phone.e164) if raw.strip().lower().startswith("tel:") else phone.e164
+        if value != line.value:
+            line.value, line.raw = value, None
+    card.remove("X-KAMIN-ADDRESS")
+    card.lines.append(icslines.Line("X-KAMIN-ADDRESS", [], facts.address))
+    return icslines.serialize(card), facts
