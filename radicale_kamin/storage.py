@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+import pickle
 from typing import Any, Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +34,7 @@ from radicale_kamin import availability, privacy, profile
 from radicale_kamin.calls import OPTION_NAMES, CallSettings
 from radicale_kamin.contact import ContactFacts, normalise_contact, read_contact
 from radicale_kamin.entry import Contact, Settings
+from radicale_kamin.facts import item_header
 from radicale_kamin.index import SideIndex, iter_building_text_match
 from radicale_kamin.recurrence import check_recurrence
 from radicale_kamin.workhours import DEFAULT_WORKING_HOURS, WorkingHoursBook, parse_working_hours
@@ -143,6 +145,16 @@ def load_index(configuration: Any, folder: str, root: str,
     config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
     return SideIndex(folder, root, settings,
                      verify_seconds=config.get("storage", "kamin_index_verify_seconds"))
+
+
+def _replace_file(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (a hidden temporary file that
+    Radicale never lists, then one rename)."""
+    directory, name = os.path.split(path)
+    temporary = os.path.join(directory, ".Radicale.tmp-kamin-" + name)
+    with open(temporary, "wb") as f:
+        f.write(data)
+    os.replace(temporary, path)
 
 
 def _guard_recurrences(check_and_sanitize_items):
@@ -301,9 +313,10 @@ class Storage(multifilesystem.Storage):
         """``item`` as it is to be stored; raises ``EntryRejected``."""
         if item.name != "VCALENDAR" or item.component_name != "VEVENT":
             return item
-        for component in getattr(item.vobject_item, "vevent_list", ()):
-            check_recurrence(component)
         text = item.serialize()
+        if "RRULE" in text.upper():   # vobject's parse is slow: only when needed
+            for component in getattr(item.vobject_item, "vevent_list", ()):
+                check_recurrence(component)
         stored_text = stored.serialize() if stored is not None else None
         derived, _ = profile.derive_text(text, stored_text, self.settings,
                                          contact or self.linked_contact(text, stored_text))
@@ -315,6 +328,71 @@ class Storage(multifilesystem.Storage):
             collection_path=collection_path, text=derived,
             uid=item.uid, name=item.name, component_name=item.component_name,
             time_range=item.time_range)
+
+    def new_item(self, collection_path: str, text: str) -> radicale_item.Item:
+        """An item from iCalendar text the plugin wrote itself, with
+        Radicale's cached facts (UID, component, time range) read from the
+        text instead of a vobject parse (5 ms each; imports write
+        thousands)."""
+        uid, component, time_range = item_header(text)
+        if component is None or time_range is None:
+            return radicale_item.Item(collection_path=collection_path, text=text)
+        return radicale_item.Item(collection_path=collection_path, text=text, uid=uid,
+                                  name="VCALENDAR", component_name=component,
+                                  time_range=time_range)
+
+    def bulk_write(self, collection: "Collection",
+                   texts: Iterable[tuple[str, str]]) -> dict[str, int]:
+        """Write many items into ``collection`` at once (imports, feeds).
+
+        Each entry is derived (or each vCard normalised) exactly like a
+        single PUT, but files are written without Radicale's per-item fsync
+        and history scan — both grow with the calendar and made one item
+        cost 8–14 ms here. Each file still appears atomically (temporary file,
+        then rename); one directory sync ends the batch. Radicale's item
+        cache is written along; the side index is updated in one
+        transaction. Call inside the storage write lock. Returns the counts
+        of created, updated and unchanged items.
+        """
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        folder = collection._filesystem_path
+        cache_folder = self._get_collection_cache_subfolder(folder, ".Radicale.cache", "item")
+        self._makedirs_synced(cache_folder)
+        is_book = collection.tag == "VADDRESSBOOK"
+        written = []
+        for href, text in texts:
+            stored = collection._get(href, verify_href=False)
+            if is_book:
+                text, facts = normalise_contact(text, self.settings.phone_region)
+                item = radicale_item.Item(collection_path=collection.path, text=text)
+            else:
+                item = self.derive_item(self.new_item(collection.path, text), stored,
+                                        collection.path)
+                facts = None
+            text = item.serialize()
+            if stored is not None and stored.serialize() == text:
+                counts["unchanged"] += 1
+                continue
+            counts["updated" if stored is not None else "created"] += 1
+            path = pathutils.path_to_filesystem(folder, href, self._is_collision_free)
+            _replace_file(path, text.encode(collection._encoding))
+            stat = os.stat(path)
+            if self._use_mtime_and_size_for_item_cache:
+                cache_hash = collection._item_cache_mtime_and_size(stat.st_size, stat.st_mtime_ns)
+            else:
+                cache_hash = collection._item_cache_hash(text.encode(collection._encoding))
+            _replace_file(os.path.join(cache_folder, href), pickle.dumps(
+                (cache_hash, *collection._item_cache_content(item))))
+            written.append((href, text, facts))
+        self._sync_directory(folder)
+        self._sync_directory(cache_folder)
+        with self.index.transaction():
+            for href, text, facts in written:
+                if is_book:
+                    self.index.update_contact(collection.path, href, facts)
+                else:
+                    self.index.update_item(collection.path, href, text)
+        return counts
 
     def _stored_by_uid(self, sane_path: str) -> Mapping[str, radicale_item.Item]:
         folder = pathutils.path_to_filesystem(
