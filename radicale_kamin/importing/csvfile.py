@@ -1,0 +1,275 @@
+"""CSV exports (Excel, customer lists, other programs' appointment lists) → import records.
+
+The reader finds the encoding (``textfile``), the delimiter, the header row
+and which column holds what (``columns``); every further row becomes one
+record, and a row with a date becomes an ``imported`` entry. Line numbers
+are the file's physical lines (the header is usually ``Zeile 1``), which is
+what the office sees when it opens the file in an editor or Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+from typing import Iterator, Mapping, Optional
+
+from radicale_kamin.importing import columns as cols
+from radicale_kamin.importing import when
+from radicale_kamin.importing.records import (ADDRESS_KEYS, ImportEntry, ImportRecord, ReadResult, Skipped,
+                                              hashed_id)
+from radicale_kamin.importing.textfile import decode
+
+DELIMITERS = ";,\t|"
+_NAMES = {";": "Semikolon", ",": "Komma", "\t": "Tabulator", "|": "senkrechter Strich"}
+_SAMPLE_LINES = 50
+_EXCEL_INTEGER = re.compile(r"^(\d+)\.0+$")
+
+
+@dataclass
+class _Row:
+    line: int            # physical line of the row's first line, 1-based
+    cells: list[str]
+
+
+def read_csv(data: bytes, columns: Mapping[str, str] = {}) -> ReadResult:
+    text, encoding, notes = decode(data)
+    lines = text.split("\n")
+    start = next((index for index, line in enumerate(lines) if line.strip()), None)
+    if start is None:
+        return ReadResult("csv", [], [], [f"CSV: Datei ist leer (Kodierung {encoding})"])
+    delimiter = detect_delimiter(lines[start:start + _SAMPLE_LINES])
+    notes.insert(0, f"CSV: Kodierung {encoding}, Trennzeichen {_NAMES[delimiter]} ({delimiter!r})")
+    rows = _rows(lines, start, delimiter)
+    skipped: list[Skipped] = []
+    header = next(rows)
+    if isinstance(header, Skipped):
+        return ReadResult("csv", [], [header], notes)
+    fields = cols.map_headers(header.cells, columns)
+    if not any(field for field in fields):
+        notes.append("CSV: keine bekannte Spaltenüberschrift – jede Zeile wird als freie Adresse gelesen")
+        return _headerless(header, rows, notes)
+    notes.extend(_header_notes(header.cells, fields))
+    records = []
+    for row in rows:
+        if isinstance(row, Skipped):
+            skipped.append(row)
+            continue
+        result = _read_row(row, header.cells, fields)
+        if isinstance(result, Skipped):
+            skipped.append(result)
+        elif result is not None:
+            records.append(result)
+    records = _unique_ids(records, notes)
+    return ReadResult("csv", records, skipped, notes)
+
+
+def detect_delimiter(sample: list[str]) -> str:
+    """``csv.Sniffer``'s guess when it splits the sample consistently, else the most consistent candidate.
+
+    Sniffer alone is easily misled by commas inside addresses of a
+    semicolon file; the check is that the header splits into at least two
+    columns and most rows split into as many.
+    """
+    sample = [line for line in sample if line.strip()]
+    try:
+        guess = csv.Sniffer().sniff("\n".join(sample), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        guess = None
+    scores = {delimiter: _consistency(sample, delimiter) for delimiter in DELIMITERS}
+    if guess in scores and scores[guess][0] >= 0.8:
+        return guess
+    best = max(DELIMITERS, key=lambda delimiter: scores[delimiter])
+    return best if scores[best][1] >= 2 else ";"
+
+
+def _consistency(sample: list[str], delimiter: str) -> tuple[float, int]:
+    counts = [len(cells) for cells in csv.reader(sample, delimiter=delimiter)]
+    if not counts or counts[0] < 2:
+        return (0.0, counts[0] if counts else 0)
+    return (sum(count == counts[0] for count in counts) / len(counts), counts[0])
+
+
+def _rows(lines: list[str], start: int, delimiter: str) -> Iterator[_Row | Skipped]:
+    """Rows with their line numbers; a quoted cell may span lines.
+
+    A quote that is never closed would swallow the rest of the file; when a
+    continuation line looks like a row of its own (as many delimiters as the
+    header), the opening line is reported as broken and reading goes on
+    with the next line.
+    """
+    width = None
+    index = start
+    while index < len(lines):
+        first, line = index, lines[index]
+        if '"' not in line:
+            cells = line.split(delimiter)
+            index += 1
+        else:
+            chunk = [line]
+            while chunk_open(chunk) and index + 1 < len(lines):
+                follower = lines[index + 1]
+                if width and width >= 3 and follower.count(delimiter) >= width - 1:
+                    break
+                index += 1
+                chunk.append(follower)
+            if chunk_open(chunk):
+                yield Skipped(f"Zeile {first + 1}", "Anführungszeichen nicht geschlossen – Zeile nicht lesbar")
+                index = first + 1
+                continue
+            cells = next(csv.reader([part + "\n" for part in chunk], delimiter=delimiter))
+            index += 1
+        if width is None:
+            width = len(cells)
+        yield _Row(first + 1, cells)
+
+
+def chunk_open(chunk: list[str]) -> bool:
+    return sum(line.count('"') for line in chunk) % 2 == 1
+
+
+def _header_notes(header: list[str], fields: list[Optional[str]]) -> list[str]:
+    used = [f"{name!r}→{field}" for name, field in zip(header, fields) if field and field not in cols.UNUSED]
+    notes = ["CSV: Spalten " + ", ".join(used)]
+    unused = [repr(name) for name, field in zip(header, fields) if name.strip() and (not field or field in cols.UNUSED)]
+    if unused:
+        notes.append("CSV: nicht verwendete Spalten " + ", ".join(unused))
+    return notes
+
+
+def _read_row(row: _Row, header: list[str], fields: list[Optional[str]]) -> ImportRecord | Skipped | None:
+    cells = [cell.strip() for cell in row.cells]
+    if not any(cells):
+        return None                      # empty row (also ";;;;" from Excel): nothing to report
+    where = f"Zeile {row.line}"
+    extra = [cell for cell in cells[len(header):] if cell]
+    if extra:
+        return Skipped(where, f"{len(cells)} Felder statt {len(header)} – Trennzeichen im Text? "
+                              "Zeile nicht eindeutig lesbar")
+    if len(cells) == 1 and len(header) >= 3:
+        return Skipped(where, f"nur ein Feld statt {len(header)} – Trennzeichen fehlt? Zeile nicht lesbar")
+    values: dict[str, str] = {}
+    id_header = None
+    for name, field, cell in zip(header, fields, cells):
+        if not field or field in cols.UNUSED or not cell:
+            continue
+        if field in cols.JOINED and field in values:
+            values[field] += cols.JOINED[field] + cell
+        elif field not in values:
+            values[field] = cell
+            if field in ("id", "building") and (field == "id" or id_header is None):
+                id_header = (name.strip(), field)
+    try:
+        entry = _entry(values)
+    except ValueError as error:
+        return Skipped(where, str(error))
+    address = {key: values[key] for key in ADDRESS_KEYS if key in values}
+    customer = " ".join(part for part in (values.get("firstname"), values.get("customer")) if part) or None
+    if not address and not customer and entry is None:
+        return Skipped(where, "keine Adresse, kein Name und kein Termin in dieser Zeile")
+    building = _integer(values.get("building"))
+    if id_header:
+        source_id = f"csv:{id_header[0]}:{_integer(values[id_header[1]])}"
+    else:
+        source_id = hashed_id("csv", customer, *(address.get(key) for key in ADDRESS_KEYS[:6]),
+                              values.get("date"), values.get("time"))
+    return ImportRecord(source_id=source_id, line=where, address=address, customer=customer,
+                        building=building, email=values.get("email"), entry=entry)
+
+
+def _integer(value: Optional[str]) -> Optional[str]:
+    """``4711.0`` (an id through Excel) → ``4711``."""
+    if value is None:
+        return None
+    match = _EXCEL_INTEGER.match(value)
+    return match.group(1) if match else value
+
+
+def _entry(values: dict[str, str]) -> Optional[ImportEntry]:
+    """An ``imported`` entry when the row has a date; ValueError (German) when it cannot be read."""
+    date_text = values.get("date")
+    if not date_text:
+        return None
+    try:
+        parsed = when.parse_date(date_text)
+    except ValueError:
+        raise ValueError(f"Datum gibt es nicht: {date_text!r}") from None
+    if parsed is None:
+        raise ValueError(f"Datum nicht lesbar: {date_text!r}")
+    day, rest = parsed
+    try:
+        times = when.parse_times(" ".join(part for part in (rest, values.get("time", "")) if part.strip()))
+        end_times = when.parse_times(values.get("end", ""))
+    except ValueError:
+        raise ValueError(f"Uhrzeit nicht lesbar: {values.get('time') or rest!r}") from None
+    if values.get("time") and not times:
+        raise ValueError(f"Uhrzeit nicht lesbar: {values['time']!r}")
+    start: dt.date | dt.datetime = day
+    end: Optional[dt.date | dt.datetime] = None
+    if times:
+        start = when.local(day, times[0])
+        if len(times) > 1:
+            end = when.local(day, times[1])
+    if end_times and isinstance(start, dt.datetime):
+        end = when.local(day, end_times[-1])
+    if end is None and values.get("duration") and isinstance(start, dt.datetime):
+        duration = when.parse_minutes(values["duration"])
+        if duration:
+            end = start + duration
+    if end is not None and end <= start:
+        end = None                       # "bis" before "von": keep the start, let the calendar's default apply
+    return ImportEntry(kind="imported", start=start, end=end, summary=values.get("summary"),
+                       description=values.get("description"), staff=values.get("staff"))
+
+
+def _headerless(first: _Row, rows: Iterator[_Row | Skipped], notes: list[str]) -> ReadResult:
+    records, skipped = [], []
+    for row in (first, *rows):
+        if isinstance(row, Skipped):
+            skipped.append(row)
+            continue
+        text = ", ".join(cell.strip() for cell in row.cells if cell.strip())
+        if text:
+            records.append(ImportRecord(source_id=hashed_id("csv", text), line=f"Zeile {row.line}",
+                                        address={"address": text}))
+    return ReadResult("csv", _unique_ids(records, notes), skipped, notes)
+
+
+def _unique_ids(records: list[ImportRecord], notes: list[str]) -> list[ImportRecord]:
+    """Make ids unique without depending on row order.
+
+    A customer number appears twice when a customer owns two buildings or
+    has two appointments: such rows keep the number and add what tells them
+    apart (the appointment's start, else a hash of the address). Rows that
+    are identical even then are numbered in file order and noted.
+    """
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.source_id] = counts.get(record.source_id, 0) + 1
+    if all(count == 1 for count in counts.values()):
+        return records
+    result, seen = [], set()
+    repeated = sorted(source_id for source_id, count in counts.items() if count > 1)
+    notes.append(f"CSV: {len(repeated)} Kennung(en) mehrfach, durch Termin/Adresse unterschieden: "
+                 + ", ".join(repeated[:5]) + (" …" if len(repeated) > 5 else ""))
+    for record in records:
+        source_id = record.source_id
+        if counts[source_id] > 1:
+            if record.entry is not None:
+                source_id += ":" + record.entry.start.isoformat()[:16]
+            else:
+                source_id = hashed_id(source_id, *(record.address.get(key) for key in ADDRESS_KEYS[:6]))
+        base, number = source_id, 1
+        while source_id in seen:
+            number += 1
+            source_id = f"{base}#{number}"
+        if number > 1:
+            notes.append(f"CSV: {record.line} wiederholt eine frühere Zeile (Kennung {source_id})")
+        seen.add(source_id)
+        result.append(record if source_id == record.source_id else _with_id(record, source_id))
+    return result
+
+
+def _with_id(record: ImportRecord, source_id: str) -> ImportRecord:
+    return replace(record, source_id=source_id)

@@ -1,0 +1,239 @@
+"""vCard files (a phone's or mail program's contact export) → import records.
+
+Read line by line rather than with vobject: phone exports mix vCard 2.1
+(``TEL;CELL:``, ``ENCODING=QUOTED-PRINTABLE`` with ``=`` soft line breaks,
+``CHARSET=ISO-8859-1``) and 3.0/4.0 (``TYPE=CELL,VOICE``), and one odd card
+must not stop the other 300. Only the properties an import needs are read:
+FN/N/ORG, ADR/LABEL, TEL, EMAIL, UID.
+"""
+
+from __future__ import annotations
+
+import quopri
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from radicale_kamin.importing.records import ImportRecord, ReadResult, Skipped, address_of, clean, hashed_id
+from radicale_kamin.importing.textfile import decode
+
+_PARAM_SPLIT = re.compile(r';(?=(?:[^"]*"[^"]*")*[^"]*$)')
+_GROUP = re.compile(r"^[A-Za-z0-9-]+\.")          # "item1.TEL" (Apple)
+# TEL types that are not a number to call; FAX never counts as a phone (ADDRESS-RULES P1).
+_NOT_CALLABLE = {"FAX", "PAGER", "MODEM", "BBS", "TEXTPHONE"}
+
+
+@dataclass
+class Property:
+    name: str
+    params: dict[str, list[str]] = field(default_factory=dict)   # upper-case keys; bare 2.1 types under TYPE
+    value: str = ""                                              # decoded, still vCard-escaped
+
+    def types(self) -> set[str]:
+        return {value.upper() for value in self.params.get("TYPE", [])}
+
+
+@dataclass
+class Card:
+    line: int                       # line of BEGIN:VCARD, 1-based
+    number: int                     # 1-based position in the file
+    properties: list[Property] = field(default_factory=list)
+
+    def all(self, name: str) -> list[Property]:
+        return [prop for prop in self.properties if prop.name == name]
+
+    def first(self, name: str) -> Optional[str]:
+        found = self.all(name)
+        return found[0].value if found else None
+
+
+def read_vcard(data: bytes) -> ReadResult:
+    text, encoding, notes = decode(data)
+    cards, skipped = parse_cards(text)
+    records = []
+    for card in cards:
+        record = to_record(card)
+        if isinstance(record, Skipped):
+            skipped.append(record)
+        else:
+            records.append(record)
+    versions = sorted({card.first("VERSION") or "?" for card in cards})
+    notes.insert(0, f"vCard: {len(cards)} Kontakte, Version {', '.join(versions)}, Kodierung {encoding}")
+    return ReadResult("vcard", records, skipped, notes)
+
+
+def parse_cards(text: str) -> tuple[list[Card], list[Skipped]]:
+    cards: list[Card] = []
+    skipped: list[Skipped] = []
+    card: Optional[Card] = None
+    for number, line in _logical_lines(text):
+        name, params, value = _split(line)
+        if name == "BEGIN" and value.strip().upper() == "VCARD":
+            if card is not None:
+                skipped.append(Skipped(_where(card), "Kontakt ohne END:VCARD abgebrochen – nicht gelesen"))
+            card = Card(number, len(cards) + len(skipped) + 1)
+        elif name == "END" and value.strip().upper() == "VCARD":
+            if card is not None:
+                cards.append(card)
+            card = None
+        elif card is not None and name:
+            card.properties.append(Property(name, params, _decoded(params, value)))
+    if card is not None:
+        skipped.append(Skipped(_where(card), "Datei endet mitten im Kontakt (END:VCARD fehlt) – nicht gelesen"))
+    return cards, skipped
+
+
+def _logical_lines(text: str):
+    """Unfolded lines with their first physical line number.
+
+    RFC folding (a line starting with a space or tab continues the previous
+    one) and vCard 2.1 quoted-printable soft breaks (a QP line ending in
+    ``=`` continues on the next line) are both undone here.
+    """
+    current: Optional[str] = None
+    start = 0
+    for number, line in enumerate(text.split("\n"), 1):
+        if current is not None and line[:1] in (" ", "\t"):
+            current += line[1:]
+            continue
+        if current is not None and current.endswith("=") and _is_quoted_printable(current):
+            current = current[:-1] + line
+            continue
+        if current is not None:
+            yield start, current
+        current, start = line, number
+    if current is not None:
+        yield start, current
+
+
+def _is_quoted_printable(line: str) -> bool:
+    head = line.split(":", 1)[0].upper()
+    return "QUOTED-PRINTABLE" in head
+
+
+def _split(line: str) -> tuple[str, dict[str, list[str]], str]:
+    if ":" not in line:
+        return "", {}, ""
+    head, value = _split_head(line)
+    parts = _PARAM_SPLIT.split(head)
+    name = _GROUP.sub("", parts[0].strip()).upper()
+    params: dict[str, list[str]] = {}
+    for part in parts[1:]:
+        if "=" in part:
+            key, raw = part.split("=", 1)
+            values = [item.strip('"').strip() for item in raw.split(",")]
+            params.setdefault(key.strip().upper(), []).extend(values)
+        elif part.strip():                                   # vCard 2.1: TEL;CELL;VOICE:
+            params.setdefault("TYPE", []).append(part.strip())
+    return name, params, value
+
+
+def _split_head(line: str) -> tuple[str, str]:
+    """Split at the first colon outside a quoted parameter value."""
+    quoted = False
+    for index, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == ":" and not quoted:
+            return line[:index], line[index + 1:]
+    return line, ""
+
+
+def _decoded(params: dict[str, list[str]], value: str) -> str:
+    encoding = {item.upper() for item in params.get("ENCODING", [])} | set(
+        item.upper() for item in params.get("TYPE", []) if item.upper() == "QUOTED-PRINTABLE")
+    if "QUOTED-PRINTABLE" not in encoding:
+        return value
+    raw = quopri.decodestring(value.encode("latin-1", errors="replace"))
+    charset = (params.get("CHARSET") or ["utf-8"])[0]
+    for candidate in (charset, "utf-8", "cp1252"):
+        try:
+            return raw.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return raw.decode("latin-1")
+
+
+def unescape(value: str) -> str:
+    return (value.replace("\\n", "\n").replace("\\N", "\n").replace("\\,", ",")
+            .replace("\\;", ";").replace("\\:", ":").replace("\\\\", "\\"))
+
+
+def _components(value: str) -> list[str]:
+    """Structured value (N, ADR) split at unescaped semicolons, each part unescaped."""
+    return [unescape(part).strip() for part in re.split(r"(?<!\\);", value)]
+
+
+def _where(card: Card) -> str:
+    return f"Kontakt {card.number} (Zeile {card.line})"
+
+
+def to_record(card: Card) -> ImportRecord | Skipped:
+    customer = _customer(card)
+    adr = _best_adr(card)
+    label = card.first("LABEL")
+    phones, mobiles = _phones(card)
+    street = zip_code = city = None
+    if adr is not None:
+        parts = _components(adr.value) + [""] * 7
+        postbox, _extended, street, city, _region, zip_code = parts[:6]
+        if not street and postbox:
+            # A post box is no building address; handed on as text, the normaliser reports it (red).
+            box = postbox if postbox.lower().startswith(("postfach", "pf")) else f"Postfach {postbox}"
+            label, zip_code, city = label or f"{box}, {zip_code} {city}".strip(", "), None, None
+    address = address_of(address=unescape(label) if label and not street else None, street=street,
+                         zip=zip_code, city=city, phone="; ".join(phones) or None,
+                         mobile="; ".join(mobiles) or None)
+    if not customer and not address:
+        return Skipped(_where(card), "Kontakt ohne Namen, Adresse und Telefonnummer")
+    where = _where(card) + (f": {customer}" if customer else "")
+    uid = clean(card.first("UID"))
+    source_id = f"vcard:{uid}" if uid else hashed_id("vcard", customer, adr.value if adr else label)
+    emails = _preferred(card.all("EMAIL"))
+    building = clean(unescape(card.first("X-KAMIN-BUILDING") or ""))
+    return ImportRecord(source_id=source_id, line=where, address=address, customer=customer,
+                        building=building, email=clean(emails[0].value) if emails else None)
+
+
+def _customer(card: Card) -> Optional[str]:
+    name = clean(unescape(card.first("FN") or ""))
+    if not name and card.first("N"):
+        family, given, additional, prefix, suffix = (_components(card.first("N") or "") + [""] * 5)[:5]
+        name = clean(" ".join(part for part in (prefix, given, additional, family, suffix) if part))
+    organisation = clean(" ".join(_components(card.first("ORG") or "")))
+    if name and organisation and name.casefold() in organisation.casefold():
+        return organisation               # FN "Hausverwaltung Berger", ORG "Hausverwaltung Berger GmbH"
+    if name and organisation and organisation.casefold() not in name.casefold():
+        return f"{name} ({organisation})"
+    return name or organisation
+
+
+def _preferred(props: list[Property]) -> list[Property]:
+    """PREF first (2.1/3.0 ``TYPE=PREF``, 4.0 ``PREF=1``), else file order."""
+    def rank(prop: Property) -> int:
+        return 0 if "PREF" in prop.types() or prop.params.get("PREF") else 1
+    return sorted(props, key=rank)
+
+
+def _best_adr(card: Card) -> Optional[Property]:
+    """The building address: a home address before a work address, a filled street before a post box."""
+    adrs = [prop for prop in card.all("ADR") if any(_components(prop.value))]
+    if not adrs:
+        return None
+
+    def rank(prop: Property) -> tuple[int, int, int]:
+        parts = _components(prop.value) + [""] * 7
+        return (0 if parts[2] else 1, 0 if "HOME" in prop.types() else 1, 0 if "PREF" in prop.types() else 1)
+    return min(adrs, key=rank)
+
+
+def _phones(card: Card) -> tuple[list[str], list[str]]:
+    """(landline-or-unknown numbers, mobile numbers), preferred first, faxes left out."""
+    phones, mobiles = [], []
+    for prop in _preferred(card.all("TEL")):
+        types = prop.types()
+        number = clean(unescape(prop.value))
+        if not number or types & _NOT_CALLABLE:
+            continue
+        (mobiles if types & {"CELL", "MOBILE", "IPHONE"} else phones).append(number)
+    return phones, mobiles
