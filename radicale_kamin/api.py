@@ -24,10 +24,12 @@ from radicale.log import logger
 from radicale_kamin import availability, calls, rules
 from radicale_kamin.entry import parse_moment
 from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA, call_settings, load_working_hours
+from radicale_kamin.syncing import load_subscriptions
 
 PREFIX = "/.web/kamin/api/"
 # Modules whose @route handlers make up the API.
-ENDPOINT_MODULES = ("radicale_kamin.api_calls", "radicale_kamin.api_booking")
+ENDPOINT_MODULES = ("radicale_kamin.api_calls", "radicale_kamin.api_booking",
+                    "radicale_kamin.api_subscriptions")
 MAX_BODY = 64 * 1024
 
 
@@ -104,6 +106,7 @@ class Api:
         self.hold_minutes = int(config.get("storage", "kamin_hold_minutes"))
         self.working_hours = load_working_hours(config.get("storage", "kamin_working_hours"),
                                                 self.call_settings)
+        self.subscriptions = load_subscriptions(config.get("storage", "kamin_subscriptions"))
         self._rights = rights.load(configuration)
         for module in ENDPOINT_MODULES:
             importlib.import_module(module)

@@ -390,3 +390,4 @@ def get_building(api: Api, request: Request) -> tuple[int, dict]:
                  "entries": [api.entry_json(r) for r in appointments],
                  "deadlines": deadlines,
                  "next": api.entry_json(upcoming[0]) if upcoming else None}
+

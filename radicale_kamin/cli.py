@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 
 # Each name is a module radicale_kamin.commands.<name> with
 # ``register(subparsers)`` that adds its parser and sets ``func``.
-COMMANDS = ("address", "setup", "reindex", "due-calls")
+COMMANDS = ("address", "setup", "reindex", "due-calls", "import", "sync")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True,
                                        metavar="COMMAND")
     for name in COMMANDS:
-        module = "radicale_kamin.commands." + name.replace("-", "_")
+        # "import" is a keyword: its module is import_.
+        module = "radicale_kamin.commands." + name.replace("-", "_") + ("_" if name == "import" else "")
         importlib.import_module(module).register(subparsers)
     return parser
 

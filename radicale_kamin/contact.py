@@ -138,3 +138,27 @@ def normalise_contact(text: str, region: str = "DE") -> tuple[str, ContactFacts]
     card.remove("X-KAMIN-ADDRESS")
     card.lines.append(icslines.Line("X-KAMIN-ADDRESS", [], facts.address))
     return icslines.serialize(card), facts
+
+
+def new_contact_text(*, uid: str, name: Optional[str], street: Optional[str],
+                     postcode: Optional[str], city: Optional[str], label: Optional[str],
+                     phone: Optional[str], mobile: Optional[str], email: Optional[str],
+                     buildings: tuple[str, ...], note: Optional[str]) -> str:
+    """A vCard 3.0 as imports create it (before normalisation)."""
+    lines = [icslines.Line("VERSION", [], "3.0"), icslines.Line("UID", [], icslines.escape_text(uid)),
+             icslines.Line("FN", [], icslines.escape_text(name or "Unbekannt"))]
+    if street or postcode or city:
+        value = ";".join(_escape_component(p or "") for p in
+                         ("", "", street, city, "", postcode, "Deutschland"))
+        lines.append(icslines.Line("ADR", [("TYPE", "WORK")], value))
+    elif label:
+        lines.append(icslines.Line("LABEL", [], icslines.escape_text(label)))
+    for value, kind in ((phone, "VOICE"), (mobile, "CELL")):
+        if value:
+            lines.append(icslines.Line("TEL", [("TYPE", kind)], icslines.escape_text(value)))
+    if email:
+        lines.append(icslines.Line("EMAIL", [], icslines.escape_text(email)))
+    lines.extend(icslines.Line("X-KAMIN-BUILDING", [], icslines.escape_text(b)) for b in buildings)
+    if note:
+        lines.append(icslines.Line("NOTE", [], icslines.escape_text(note)))
+    return icslines.serialize(icslines.Component("VCARD", lines))

@@ -56,6 +56,8 @@ class ItemFacts:
     blocks: bool = True                 # takes the time (not transparent, cancelled or a deadline marker)
     location: Optional[str] = None      # LOCATION as stored ("Straße Nr, PLZ Ort")
     contact: Optional[str] = None       # UID of the linked vCard
+    source: Optional[str] = None        # the subscription a mirrored entry comes from
+    fingerprint: Optional[str] = None   # the mirror's fingerprint of the upstream event
     street: Optional[str] = None        # normalised address parts, for "same street/PLZ"
     postcode: Optional[str] = None
 
@@ -145,6 +147,9 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
         if line is not None:
             buildings.append(icslines.unescape_text(line.value))
     facts["buildings"] = "\x1f".join(buildings)
+    for field_name, prop in (("source", "X-KAMIN-SOURCE"), ("fingerprint", "X-KAMIN-FINGERPRINT")):
+        line = master.first(prop)
+        facts[field_name] = icslines.unescape_text(line.value) if line else None
     transp, status = master.first("TRANSP"), master.first("STATUS")
     facts["blocks"] = not (
         (transp is not None and transp.value.strip().upper() == "TRANSPARENT")

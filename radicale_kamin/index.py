@@ -33,7 +33,7 @@ from radicale_kamin.facts import ItemFacts, item_facts
 
 logger = logging.getLogger("radicale")
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 INDEX_FILE = "kamin-index.sqlite"
 _FACT_COLUMNS = [f.name for f in fields(ItemFacts)]
 

@@ -226,29 +226,42 @@ def _append_log(event: icslines.Component, log_line: str) -> None:
     event.lines.append(icslines.Line("DESCRIPTION", params, icslines.escape_text(value)))
 
 
-def new_entry_text(*, uid: str, start: dt.datetime, end: dt.datetime, created: dt.datetime,
+def _when_line(name: str, moment) -> icslines.Line:
+    if isinstance(moment, dt.datetime):
+        return icslines.Line(name, [], moment.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    return icslines.Line(name, [("VALUE", "DATE")], moment.strftime("%Y%m%d"))
+
+
+def new_entry_text(*, uid: str, start, end, created: dt.datetime,
                    kind: str, summary: str, customer: Optional[str], phone: Optional[str],
-                   building: Optional[str], location: Optional[str], log_line: str) -> str:
-    """A new appointment as the JSON API books it (before derivation).
-
-    Times are written in UTC: every client shows them in its own zone, and
-    no VTIMEZONE has to be carried along.
-    """
-    def utc(moment: dt.datetime) -> str:
-        return moment.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-    values = [("UID", uid), ("DTSTAMP", utc(created)), ("CREATED", utc(created)),
-              ("DTSTART", utc(start)), ("DTEND", utc(end)), ("SUMMARY", summary),
-              ("LOCATION", location), ("DESCRIPTION", log_line),
-              ("X-KAMIN-KIND", kind), ("X-KAMIN-CUSTOMER", customer),
-              ("X-KAMIN-PHONE", phone), ("X-KAMIN-BUILDING", building)]
-    event = icslines.Component("VEVENT", [
-        icslines.Line(name, [], value if name in ("DTSTAMP", "CREATED", "DTSTART", "DTEND")
-                      else icslines.escape_text(value))
-        for name, value in values if value])
+                   building: Optional[str], location: Optional[str], log_line: Optional[str],
+                   extra: Optional[dict[str, Optional[str]]] = None) -> str:
+    """A new entry as the server itself creates it (bookings, imports),
+    before derivation. ``start``/``end`` are aware datetimes — written in
+    UTC, so no VTIMEZONE has to be carried along and every client shows
+    its own zone — or dates for all-day entries. ``extra``: more
+    properties by name (``X-KAMIN-WINDOW-START``, ``X-KAMIN-CONTACT``, …)."""
+    stamp = created.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    texts = [("UID", uid), ("DTSTAMP", None), ("CREATED", None), ("DTSTART", None),
+             ("DTEND", None), ("SUMMARY", summary), ("LOCATION", location),
+             ("DESCRIPTION", log_line), ("X-KAMIN-KIND", kind), ("X-KAMIN-CUSTOMER", customer),
+             ("X-KAMIN-PHONE", phone), ("X-KAMIN-BUILDING", building),
+             *(extra or {}).items()]
+    lines = []
+    for name, value in texts:
+        if name in ("DTSTAMP", "CREATED"):
+            lines.append(icslines.Line(name, [], stamp))
+        elif name == "DTSTART":
+            lines.append(_when_line(name, start))
+        elif name == "DTEND":
+            if end is not None:
+                lines.append(_when_line(name, end))
+        elif value:
+            lines.append(icslines.Line(name, [], icslines.escape_text(value)))
     calendar = icslines.Component("VCALENDAR", [
         icslines.Line("VERSION", [], "2.0"),
-        icslines.Line("PRODID", [], "-//radicale_kamin//booking//DE"), event])
+        icslines.Line("PRODID", [], "-//radicale_kamin//DE"),
+        icslines.Component("VEVENT", lines)])
     return icslines.serialize(calendar)
 
 

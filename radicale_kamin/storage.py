@@ -83,6 +83,8 @@ PLUGIN_CONFIG_SCHEMA = {
         "kamin_max_appointments_per_day": _option("6", "appointments per employee and day at most"),
         "kamin_slot_step": _option("15", "slot starts lie on this grid of minutes"),
         "kamin_hold_minutes": _option("10", "a hold (tentative reservation) expires after this long"),
+        "kamin_subscriptions": _option(
+            "", "the external calendars file (docs/subscriptions.md); empty = none"),
         "kamin_non_staff_calendars": _option(
             "", "calendars that are not staff calendars (paths like /meister/privat/, "
             "or a user's whole home /buero/), comma-separated"),
@@ -360,10 +362,14 @@ class Storage(multifilesystem.Storage):
         self._makedirs_synced(cache_folder)
         is_book = collection.tag == "VADDRESSBOOK"
         written = []
+        relink = []
         for href, text in texts:
             stored = collection._get(href, verify_href=False)
             if is_book:
                 text, facts = normalise_contact(text, self.settings.phone_region)
+                previous = read_contact(stored.serialize(), self.settings.phone_region)[1] \
+                    if stored is not None else None
+                relink.append((facts, previous))
                 item = radicale_item.Item(collection_path=collection.path, text=text)
             else:
                 item = self.derive_item(self.new_item(collection.path, text), stored,
@@ -392,6 +398,9 @@ class Storage(multifilesystem.Storage):
                     self.index.update_contact(collection.path, href, facts)
                 else:
                     self.index.update_item(collection.path, href, text)
+        for facts, previous in relink:
+            if previous != facts:
+                self._rederive_linked(facts, previous)
         return counts
 
     def _stored_by_uid(self, sane_path: str) -> Mapping[str, radicale_item.Item]:

@@ -1,0 +1,122 @@
+"""``kamin import``: a third-party export (CSV, vCard, iCalendar, ZIV SQLite)
+into the calendar and the customers' address book, with a verdict per record.
+
+Works while the server runs: it writes through the storage plugin in
+batches, each under Radicale's storage lock.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import sys
+
+from radicale_kamin.commands import kamin_storage, radicale_config, staff_users
+
+FORMATS = ("csv", "vcard", "ics", "ziv")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "import", help="import a CSV, vCard, iCalendar or ZIV file",
+        description="Import a third-party export. Every record gets the address "
+                    "verdict green/orange/red; re-importing the same export updates "
+                    "instead of duplicating.")
+    parser.add_argument("--config", required=True, metavar="RADICALE_CONFIG")
+    parser.add_argument("--calendar", required=True, metavar="/user/calendar/",
+                        help="the calendar for the file's entries (ZIV deadlines go to the "
+                             "calendar of their employee when one matches)")
+    parser.add_argument("--addressbook", metavar="/user/book/",
+                        help="the address book for the customers (default: /USER/kontakte/ "
+                             "of the calendar's owner; created when missing)")
+    parser.add_argument("--format", choices=FORMATS, help="force the format (default: detect)")
+    parser.add_argument("--column", action="append", default=[], metavar="HEADER=FIELD",
+                        help="CSV: map a column, e.g. \"Tel. privat=phone\" (see docs/imports.md)")
+    parser.add_argument("--report", metavar="FILE",
+                        help="write every record's verdict and reasons (.json or .csv)")
+    parser.add_argument("--dry-run", action="store_true", help="read and judge, write nothing")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("file")
+    parser.set_defaults(func=run)
+
+
+def _columns(pairs: list[str]) -> dict[str, str]:
+    columns = {}
+    for pair in pairs:
+        header, sep, field = pair.rpartition("=")
+        if not sep or not header.strip() or not field.strip():
+            raise SystemExit("kamin import: --column expects HEADER=FIELD, got %r" % pair)
+        columns[header.strip()] = field.strip()
+    return columns
+
+
+def _write_report(path: str, report) -> None:
+    if path.lower().endswith(".csv"):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(["Quelle", "Stelle", "Art", "Ampel", "Gründe", "Kunde", "Liegenschaft", "UID"])
+        for record in report.records:
+            data = record.as_json()
+            writer.writerow([data["source_id"], data["line"], data["kind"], data["verdict"],
+                             " | ".join(data["reasons_de"]), data["customer"] or "",
+                             data["building"] or "", data["uid"]])
+        for skipped in report.skipped:
+            writer.writerow(["", skipped["line"], "übersprungen", "", skipped["reason"], "", "", ""])
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:   # Excel wants the BOM
+            f.write(buffer.getvalue())
+    else:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(report.as_json(), f, ensure_ascii=False, indent=2)
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+    from radicale_kamin import importer
+    from radicale_kamin.importing import read_file
+
+    if not os.path.isfile(args.file):
+        raise SystemExit("kamin import: no such file: %s" % args.file)
+    calendar = args.calendar.strip("/")
+    if calendar.count("/") != 1:
+        raise SystemExit("kamin import: --calendar must look like /user/calendar/")
+    book = (args.addressbook or "/%s/kontakte/" % calendar.split("/")[0]).strip("/")
+    try:
+        result = read_file(args.file, args.format, _columns(args.column))
+    except ValueError as e:
+        raise SystemExit("kamin import: %s" % e)
+    configuration = radicale_config(args.config)
+    store = kamin_storage(configuration)
+    existing = store.index.calendars_on_disk()
+    if calendar not in existing and not args.dry_run:
+        raise SystemExit("kamin import: the calendar /%s/ does not exist (create it first, "
+                         "e.g. with kamin setup)" % calendar)
+    staff_calendars = {user.casefold(): "%s/termine" % user for user in staff_users(configuration)
+                       if "%s/termine" % user in existing}
+    now = dt.datetime.now(store.settings.timezone).replace(microsecond=0)
+    with tqdm(unit=" Einträge", disable=args.quiet or args.dry_run, file=sys.stderr) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+        report = importer.run(store, result, os.path.basename(args.file), calendar, book,
+                              args.dry_run, now, staff_calendars, progress)
+    counts = report.counts()
+    print("%s: %d Datensätze (%s) – grün %d, orange %d, rot %d%s" % (
+        os.path.basename(args.file), len(report.records), report.format,
+        counts["green"], counts["orange"], counts["red"],
+        ", %d übersprungen" % len(report.skipped) if report.skipped else ""))
+    if args.dry_run:
+        print("Probelauf: nichts geschrieben")
+    else:
+        written = report.written
+        print("geschrieben: %d neu, %d geändert, %d unverändert" % (
+            written["created"], written["updated"], written["unchanged"]))
+    for note in report.notes:
+        print("Hinweis:", note)
+    if args.report:
+        _write_report(args.report, report)
+        print("Bericht:", args.report)
+    return 0

@@ -1,0 +1,135 @@
+"""The shell of ``kamin sync``: external calendars (``subscriptions.py``)
+mirrored into staff calendars through the storage plugin.
+
+Per subscription: fetch (conditional, bounded), mirror, compare with what is
+stored from it (the ``X-KAMIN-SOURCE`` and ``X-KAMIN-FINGERPRINT`` lines of
+its entries, kept in the side index), then create, update and delete under
+Radicale's write lock. The fetch state is saved only after the writes: a
+failing feed changes nothing and keeps the last good copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import requests
+from radicale.log import logger
+
+from radicale_kamin import icslines, subscriptions
+from radicale_kamin.subscriptions import FetchState, Subscription
+
+STATE_FILE = "kamin-subscriptions.json"
+
+
+def load_subscriptions(path: str) -> list[Subscription]:
+    """The admin's subscriptions file ("" = none); a mistake stops with a
+    message naming the file and the section."""
+    if not path:
+        return []
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise RuntimeError("[storage] kamin_subscriptions: cannot read %s (%s)"
+                           % (path, e.strerror)) from e
+    try:
+        return subscriptions.parse_subscriptions(text)
+    except ValueError as e:
+        raise RuntimeError("[storage] kamin_subscriptions: %s: %s" % (path, e)) from e
+
+
+def load_states(folder: str) -> dict[str, FetchState]:
+    try:
+        with open(os.path.join(folder, STATE_FILE), encoding="utf-8") as f:
+            data = json.load(f)
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {name: FetchState.from_dict(value) for name, value in data.items()}
+
+
+def save_states(folder: str, states: dict[str, FetchState]) -> None:
+    path = os.path.join(folder, STATE_FILE)
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as f:
+        json.dump({name: state.to_dict() for name, state in states.items()}, f, indent=1)
+    os.replace(temporary, path)
+
+
+def _with_fingerprint(text: str, fingerprint: str) -> str:
+    calendar = icslines.parse(text)
+    for event in calendar.components("VEVENT"):
+        event.remove("X-KAMIN-FINGERPRINT")
+        event.lines.append(icslines.Line("X-KAMIN-FINGERPRINT", [], fingerprint))
+    return icslines.serialize(calendar)
+
+
+@dataclass
+class SyncOutcome:
+    name: str
+    status: str                     # changed, unchanged, failed, skipped (not due)
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    error: Optional[str] = None
+
+
+def sync_one(store, subscription: Subscription, state: FetchState, now: dt.datetime,
+             session: Optional[requests.Session] = None) -> tuple[SyncOutcome, FetchState]:
+    result = subscriptions.fetch(subscription, state, now, session)
+    if result.status == "failed":
+        logger.warning("Subscription %s: %s (keeping the last good copy)",
+                       subscription.name, result.error)
+        return SyncOutcome(subscription.name, "failed", error=result.error), result.state
+    if result.status == "unchanged":
+        return SyncOutcome(subscription.name, "unchanged"), result.state
+    try:
+        entries = subscriptions.mirror_entries(subscription, result.body, now)
+    except ValueError as e:
+        failed = FetchState(**{**state.to_dict(), "last_attempt": now.isoformat(),
+                               "last_error": str(e)})
+        return SyncOutcome(subscription.name, "failed", error=str(e)), failed
+    calendar = subscription.calendar.strip("/")
+    outcome = SyncOutcome(subscription.name, "changed")
+    with store.acquire_lock("w", "kamin-sync"):
+        collection = next(iter(store.discover("/%s/" % calendar)), None)
+        if collection is None or collection.tag != "VCALENDAR":
+            error = "the calendar /%s/ does not exist" % calendar
+            return (SyncOutcome(subscription.name, "failed", error=error),
+                    FetchState(**{**state.to_dict(), "last_error": error}))
+        store.index.sync([calendar])
+        rows = store.index.rows("calendar = ? AND source = ?", (calendar, subscription.name))
+        existing = {r["uid"]: r["fingerprint"] or "" for r in rows
+                    if subscriptions.is_mirror_uid(subscription.name, r["uid"] or "")}
+        plan = subscriptions.plan_sync(existing, entries)
+        texts = [(entry.uid + ".ics", _with_fingerprint(entry.text, entry.fingerprint))
+                 for entry in plan.create + plan.update]
+        counts = store.bulk_write(collection, texts) if texts else {}
+        outcome.created, outcome.updated = counts.get("created", 0), counts.get("updated", 0)
+        hrefs = {r["uid"]: r["href"] for r in rows}
+        for uid in plan.delete:
+            if uid in hrefs:
+                collection.delete(hrefs[uid])
+                outcome.deleted += 1
+    return outcome, result.state
+
+
+def sync_all(store, subscription_list: list[Subscription], folder: str, now: dt.datetime,
+             names: Optional[list[str]] = None, force: bool = False) -> list[SyncOutcome]:
+    states = load_states(folder)
+    outcomes = []
+    with requests.Session() as session:
+        for subscription in subscription_list:
+            if names and subscription.name not in names:
+                continue
+            state = states.get(subscription.name, FetchState())
+            if not force and not subscriptions.is_due(subscription, state, now):
+                outcomes.append(SyncOutcome(subscription.name, "skipped"))
+                continue
+            outcome, states[subscription.name] = sync_one(store, subscription, state, now, session)
+            save_states(folder, states)        # after the writes of this subscription
+            outcomes.append(outcome)
+    return outcomes
