@@ -146,7 +146,7 @@ def plan(result: ReadResult, calendar: str, addressbook: str, now: dt.datetime,
             continue
         judged = normalise(record.address, region)
         uid = uid_for("e", record.source_id)
-        target = staff_calendars.get((record.entry.staff or "").casefold(), calendar)
+        target = staff_calendar(record.entry.staff, staff_calendars) or calendar
         contact_uid = contact_by_building.get(record.building or "")
         entries.setdefault(target, {})[uid + ".ics"] = entry_text(
             record, judged, uid, contact_uid, now, source)
@@ -154,6 +154,16 @@ def plan(result: ReadResult, calendar: str, addressbook: str, now: dt.datetime,
                                  [r.code for r in judged.reasons], record.customer,
                                  record.building, uid, "/%s/" % target))
     return rows, contacts, entries
+
+
+def staff_calendar(staff: Optional[str], calendars: dict[str, str]) -> Optional[str]:
+    """The calendar of an employee named by the source ("Anna Berger"): by
+    the whole name (user or a name from kamin_staff_names), else by its first
+    word (the user name is usually the first name)."""
+    if not staff:
+        return None
+    name = " ".join(staff.split()).casefold()
+    return calendars.get(name) or calendars.get(name.split(" ")[0])
 
 
 def _batches(items: dict[str, str]) -> Iterable[list[tuple[str, str]]]:

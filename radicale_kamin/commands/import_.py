@@ -72,6 +72,14 @@ def _write_report(path: str, report) -> None:
             json.dump(report.as_json(), f, ensure_ascii=False, indent=2)
 
 
+def _staff_names(configuration) -> dict[str, str]:
+    from radicale_kamin.api import _parse_names
+    from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA
+
+    config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
+    return _parse_names(config.get("storage", "kamin_staff_names"))
+
+
 def run(args) -> int:
     from tqdm import tqdm
 
@@ -94,8 +102,13 @@ def run(args) -> int:
     if calendar not in existing and not args.dry_run:
         raise SystemExit("kamin import: the calendar /%s/ does not exist (create it first, "
                          "e.g. with kamin setup)" % calendar)
-    staff_calendars = {user.casefold(): "%s/termine" % user for user in staff_users(configuration)
-                       if "%s/termine" % user in existing}
+    staff_calendars = {}
+    names = _staff_names(configuration)
+    for user in staff_users(configuration):
+        if "%s/termine" % user in existing:
+            staff_calendars[user.casefold()] = "%s/termine" % user
+            if user in names:
+                staff_calendars[names[user].casefold()] = "%s/termine" % user
     now = dt.datetime.now(store.settings.timezone).replace(microsecond=0)
     with tqdm(unit=" Einträge", disable=args.quiet or args.dry_run, file=sys.stderr) as bar:
         def progress(done: int, total: int) -> None:
