@@ -109,7 +109,7 @@ def test_delimiter_is_detected(lines, delimiter):
     ("Postleitzahl", "zip"), ("zip", "zip"), ("Ort", "city"), ("Stadt", "city"), ("Wohnort", "city"),
     ("city", "city"), ("Ortsteil", "district"), ("Telefon", "phone"), ("Tel.", "phone"), ("Festnetz", "phone"),
     ("phone", "phone"), ("Tel. geschäftlich 2", "phone"), ("Handy", "mobile"), ("Mobil", "mobile"),
-    ("Mobiltelefon", "mobile"), ("Telefax", "fax"), ("Fax privat", "fax"), ("Adresse", "address"),
+    ("Mobiltelefon", "mobile"), ("Telefax", "fax"), ("Fax privat", "fax"), ("Telefax privat", "fax"), ("Telefon mobil", "mobile"), ("Adresse", "address"),
     ("Anschrift", "address"), ("Liegenschaft", "building"), ("Objekt", "building"), ("Gebäude", "building"),
     ("LG-Nr.", "building"), ("Kundennummer", "id"), ("Kd-Nr.", "id"), ("ID", "id"), ("Termin", "date"),
     ("Datum", "date"), ("Uhrzeit", "time"), ("Zeit", "time"), ("E-Mail", "email"), ("Lieblingsfarbe", None),
@@ -263,6 +263,17 @@ def test_csv_without_known_headers_reads_each_row_as_free_address():
 def test_several_phone_columns_are_all_candidates():
     result = read_csv("Name;Tel. privat;Tel. geschäftlich;Fax\nHuber;;08161 12345;08161 12346\n".encode())
     assert result.records[0].address == {"phone": "08161 12345"}
+
+
+def test_quote_inside_an_unquoted_cell_is_text_and_a_quoted_cell_may_span_lines():
+    data = ('Name;Adresse;Telefon\nHuber "Sepp";Hauptstr. 1, 85354 Freising;08161 1\n'
+            '"Maier; Anna";"Am Wald 3\n85354 Freising";08161 2\nBrunner;"Isarstr. ""Alt"" 2";08161 3\n')
+    result = read_csv(data.encode())
+    assert [(r.line, r.customer, r.address["address"]) for r in result.records] == [
+        ("Zeile 2", 'Huber "Sepp"', "Hauptstr. 1, 85354 Freising"),
+        ("Zeile 3", "Maier; Anna", "Am Wald 3\n85354 Freising"),
+        ("Zeile 5", "Brunner", 'Isarstr. "Alt" 2')]
+    assert result.skipped == []
 
 
 def test_empty_file_is_no_crash():

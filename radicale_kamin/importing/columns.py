@@ -42,12 +42,12 @@ HEADERS: dict[str, tuple[str, ...]] = {
                     "Description", "Beschreibung"),
     "staff": ("Mitarbeiter", "Monteur", "Geselle", "Bearbeiter", "Staff", "Employee"),
 }
-# Word stems for headers not listed exactly ("Tel. geschäftlich 2", "Handy Ehefrau").
-# Checked in this order, so a fax or mobile number never lands in ``phone``.
+# Headers not listed exactly ("Tel. geschäftlich 2", "Telefon mobil", "Telefax privat"): words found
+# anywhere first, so a fax or mobile number never lands in ``phone``; then word stems at the start.
+ANYWHERE: tuple[tuple[str, str], ...] = (("fax", "fax"), ("handy", "mobile"), ("mobil", "mobile"))
 STEMS: tuple[tuple[str, str], ...] = (
-    ("fax", "fax"), ("handy", "mobile"), ("mobil", "mobile"), ("telefon", "phone"), ("tel", "phone"),
-    ("rufnummer", "phone"), ("email", "email"), ("strase", "street"), ("plz", "zip"),
-    ("kundennummer", "id"),
+    ("telefon", "phone"), ("tel", "phone"), ("rufnummer", "phone"), ("email", "email"), ("strase", "street"),
+    ("plz", "zip"), ("kundennummer", "id"),
 )
 # Values a ``columns`` override may name besides the fields above.
 IGNORE = "ignore"
@@ -74,6 +74,9 @@ def field_for(header: str) -> Optional[str]:
         return None
     if folded in _EXACT:
         return _EXACT[folded]
+    for word, field in ANYWHERE:
+        if word in folded:
+            return field
     for stem, field in STEMS:
         if folded.startswith(stem):
             return field

@@ -108,13 +108,13 @@ def _rows(lines: list[str], start: int, delimiter: str) -> Iterator[_Row | Skipp
             index += 1
         else:
             chunk = [line]
-            while chunk_open(chunk) and index + 1 < len(lines):
+            while chunk_open(chunk, delimiter) and index + 1 < len(lines):
                 follower = lines[index + 1]
                 if width and width >= 3 and follower.count(delimiter) >= width - 1:
                     break
                 index += 1
                 chunk.append(follower)
-            if chunk_open(chunk):
+            if chunk_open(chunk, delimiter):
                 yield Skipped(f"Zeile {first + 1}", "Anführungszeichen nicht geschlossen – Zeile nicht lesbar")
                 index = first + 1
                 continue
@@ -125,8 +125,29 @@ def _rows(lines: list[str], start: int, delimiter: str) -> Iterator[_Row | Skipp
         yield _Row(first + 1, cells)
 
 
-def chunk_open(chunk: list[str]) -> bool:
-    return sum(line.count('"') for line in chunk) % 2 == 1
+def chunk_open(chunk: list[str], delimiter: str) -> bool:
+    """True while a quoted cell of these lines is not closed yet.
+
+    Only a quote at the start of a cell opens one (``"Huber, Josef"``); a
+    quote inside an unquoted cell (``Huber "Sepp"``) is text, as for the
+    csv module, and ``""`` inside a quoted cell is an escaped quote.
+    """
+    quoted, at_start = False, True
+    text = "\n".join(chunk)
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quoted:
+            if char == '"':
+                if text[index + 1:index + 2] == '"':
+                    index += 1
+                else:
+                    quoted = False
+        elif char == '"' and at_start:
+            quoted = True
+        at_start = not quoted and char in (delimiter, "\n")
+        index += 1
+    return quoted
 
 
 def _header_notes(header: list[str], fields: list[Optional[str]]) -> list[str]:
