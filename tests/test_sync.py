@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -138,9 +139,8 @@ def test_kamin_sync_command(setup, storage_folder, tmp_path):
     config = (ROOT / "config" / "radicale.conf").read_text()
     config = config.replace("filesystem_folder = var/collections",
                             "filesystem_folder = %s" % storage_folder)
-    config = config.replace("kamin_subscriptions =", "kamin_subscriptions = %s" % subscriptions_file)
-    if "kamin_subscriptions" not in config:
-        config = config.replace("[storage]\n", "[storage]\nkamin_subscriptions = %s\n" % subscriptions_file)
+    config = re.sub(r"(?m)^kamin_subscriptions =.*$",
+                    "kamin_subscriptions = %s" % subscriptions_file, config)
     (tmp_path / "radicale.conf").write_text(config)
     kamin = str(Path(sys.executable).with_name("kamin"))
     result = subprocess.run([kamin, "sync", "--config", str(tmp_path / "radicale.conf")],
