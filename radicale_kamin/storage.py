@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import os
 import pickle
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import radicale.item as radicale_item
@@ -125,21 +125,27 @@ def call_settings(config: Any) -> CallSettings:
         {name: str(config.get("storage", name)) for name in OPTION_NAMES})
 
 
-def load_working_hours(path: str, settings: CallSettings) -> WorkingHoursBook:
-    """The working-hours file (relative paths: to the current directory,
-    like Radicale's own); a mistake stops the server naming file and line."""
-    if not path:
-        return parse_working_hours(DEFAULT_WORKING_HOURS, settings)
+def load_option_file(option: str, path: str, parse: Callable[[str], Any]) -> Any:
+    """``parse`` of the file an option names (relative paths: to the current
+    directory, like Radicale's own); a mistake stops the server with a
+    message naming the option, the file and what is wrong."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as e:
-        raise RuntimeError("[storage] kamin_working_hours: cannot read %s (%s)"
-                           % (path, e.strerror)) from e
+        raise RuntimeError("[storage] %s: cannot read %s (%s)" % (option, path, e.strerror)) from e
     try:
-        return parse_working_hours(text, settings)
+        return parse(text)
     except ValueError as e:
-        raise RuntimeError("[storage] kamin_working_hours: %s: %s" % (path, e)) from e
+        raise RuntimeError("[storage] %s: %s: %s" % (option, path, e)) from e
+
+
+def load_working_hours(path: str, settings: CallSettings) -> WorkingHoursBook:
+    """The working-hours file ("" = the contract's default hours)."""
+    if not path:
+        return parse_working_hours(DEFAULT_WORKING_HOURS, settings)
+    return load_option_file("kamin_working_hours", path,
+                            lambda text: parse_working_hours(text, settings))
 
 
 def load_index(configuration: Any, folder: str, root: str,

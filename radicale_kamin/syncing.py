@@ -20,6 +20,7 @@ import requests
 from radicale.log import logger
 
 from radicale_kamin import icslines, subscriptions
+from radicale_kamin.storage import load_option_file
 from radicale_kamin.subscriptions import FetchState, Subscription
 
 STATE_FILE = "kamin-subscriptions.json"
@@ -30,16 +31,7 @@ def load_subscriptions(path: str) -> list[Subscription]:
     message naming the file and the section."""
     if not path:
         return []
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise RuntimeError("[storage] kamin_subscriptions: cannot read %s (%s)"
-                           % (path, e.strerror)) from e
-    try:
-        return subscriptions.parse_subscriptions(text)
-    except ValueError as e:
-        raise RuntimeError("[storage] kamin_subscriptions: %s: %s" % (path, e)) from e
+    return load_option_file("kamin_subscriptions", path, subscriptions.parse_subscriptions)
 
 
 def load_states(folder: str) -> dict[str, FetchState]:
