@@ -143,9 +143,8 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
             facts.update(range_start=start, range_end=enclosing_end, exact=True)
     buildings = []
     for event in components:
-        line = event.first("X-KAMIN-BUILDING")
-        if line is not None:
-            buildings.append(icslines.unescape_text(line.value))
+        buildings.extend(icslines.unescape_text(line.value)
+                         for line in event.props("X-KAMIN-BUILDING"))
     facts["buildings"] = "\x1f".join(buildings)
     for field_name, prop in (("source", "X-KAMIN-SOURCE"), ("fingerprint", "X-KAMIN-FINGERPRINT")):
         line = master.first(prop)

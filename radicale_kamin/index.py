@@ -24,8 +24,8 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import asdict, fields
-from typing import Callable, Iterable, Iterator, Optional, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Callable, Iterable, Optional, Sequence
 
 from radicale_kamin.contact import read_contact
 from radicale_kamin.entry import Settings
@@ -350,18 +350,17 @@ class SideIndex:
         return self.db.execute("SELECT 1 FROM items WHERE calendar=? AND uid=? LIMIT 1",
                                (calendar, uid)).fetchone() is not None
 
-    def candidates(self, calendar: str, component: Optional[str], start: int, end: int,
-                   building: Optional[str] = None) -> list[sqlite3.Row]:
+    def candidates(self, calendar: str, component: Optional[str], start: int,
+                   end: int) -> list[sqlite3.Row]:
         """Items that may match a REPORT: a superset of Radicale's prefilter."""
         where = ["calendar=?", "range_start < ?", "range_end > ?"]
         parameters: list = [calendar, end, start]
         if component is not None:
             where.append("component=?")
             parameters.append(component)
-        if building is not None:
-            where.append("instr(lower(buildings), lower(?)) > 0")
-            parameters.append(building)
-        return self.rows(" AND ".join(where), parameters)
+        return self.db.execute(
+            "SELECT href, exact, recurring, component, range_start, range_end, buildings"
+            " FROM items WHERE " + " AND ".join(where), parameters).fetchall()
 
     # --- contacts (vCards of address books) ----------------------------------
 
@@ -463,20 +462,47 @@ class _Transaction:
         return False
 
 
-def iter_building_text_match(filters: Iterable) -> Iterator[str]:
-    """Texts of positive ``text-match`` conditions on X-KAMIN-BUILDING of a
-    VEVENT in CalDAV REPORT filters (each is a necessary condition)."""
-    caldav = "{urn:ietf:params:xml:ns:caldav}"
+_CALDAV = "{urn:ietf:params:xml:ns:caldav}"
+
+
+@dataclass(frozen=True)
+class BuildingMatch:
+    """A REPORT's text-match on X-KAMIN-BUILDING, evaluated like Radicale's
+    ``radicale.item.filter.text_match`` (substring, Python ``lower()``
+    unless the collation is ``i;octet``)."""
+
+    text: str
+    case_sensitive: bool
+    negate: bool
+    whole_filter: bool          # the REPORT asks for nothing else
+
+    def matches(self, values: Sequence[str]) -> bool:
+        """Whether any of an item's building values matches (negation
+        aside: the caller only narrows on positive matches)."""
+        text = self.text if self.case_sensitive else self.text.lower()
+        return any(text in (value if self.case_sensitive else value.lower()) for value in values)
+
+
+def building_match(filters: Sequence) -> Optional[BuildingMatch]:
+    """The first text-match on X-KAMIN-BUILDING of a VEVENT in CalDAV REPORT
+    filters — a necessary condition, as every child of a comp-filter must
+    match — or None."""
+    found = []
     for top in filters:
-        for calendar_filter in top.findall(caldav + "comp-filter"):
+        for calendar_filter in top.findall(_CALDAV + "comp-filter"):
             if calendar_filter.get("name", "").upper() != "VCALENDAR":
                 continue
-            for event_filter in calendar_filter.findall(caldav + "comp-filter"):
+            for event_filter in calendar_filter.findall(_CALDAV + "comp-filter"):
                 if event_filter.get("name", "").upper() != "VEVENT":
                     continue
-                for prop_filter in event_filter.findall(caldav + "prop-filter"):
+                for prop_filter in event_filter.findall(_CALDAV + "prop-filter"):
                     if prop_filter.get("name", "").upper() != "X-KAMIN-BUILDING":
                         continue
-                    for match in prop_filter.findall(caldav + "text-match"):
-                        if match.get("negate-condition", "no") != "yes" and match.text:
-                            yield match.text
+                    for match in prop_filter.findall(_CALDAV + "text-match"):
+                        whole = (len(filters) == 1 and len(top) == 1 and len(calendar_filter) == 1
+                                 and len(event_filter) == 1 and len(prop_filter) == 1)
+                        found.append(BuildingMatch(
+                            text=next(match.itertext(), ""),
+                            case_sensitive=match.get("collation") == "i;octet",
+                            negate=match.get("negate-condition") == "yes", whole_filter=whole))
+    return found[0] if found else None

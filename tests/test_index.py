@@ -22,16 +22,17 @@ def time_range_query(start: str, end: str) -> str:
 </C:calendar-query>""" % (start, end)
 
 
-def building_query(text: str, match_type: str = "contains", negate: str = "no") -> str:
+def building_query(text: str, negate: str = "no", collation: str = "i;ascii-casemap",
+                   time_range: str = "") -> str:
     return """<?xml version="1.0" encoding="utf-8"?>
 <C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
   <D:prop><D:getetag/></D:prop>
-  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">
+  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">%s
     <C:prop-filter name="X-KAMIN-BUILDING">
-      <C:text-match negate-condition="%s">%s</C:text-match>
+      <C:text-match negate-condition="%s" collation="%s">%s</C:text-match>
     </C:prop-filter>
   </C:comp-filter></C:comp-filter></C:filter>
-</C:calendar-query>""" % (negate, text)
+</C:calendar-query>""" % (time_range, negate, collation, text)
 
 
 def hrefs(response) -> list[str]:
@@ -55,6 +56,9 @@ ENTRIES = [
     "UID:weekly\nDTSTAMP:20261101T100000Z\nDTSTART:20261102T080000Z\nDTEND:20261102T083000Z\n"
     "RRULE:FREQ=WEEKLY;BYDAY=MO\nSUMMARY:Teamrunde",
     "UID:floating\nDTSTAMP:20261101T100000Z\nDTSTART:20261209T120000\nDURATION:PT1H\nSUMMARY:x",
+    event("umlaut", "X-KAMIN-BUILDING:LG-Ärztehaus", start="20261215T090000Z", end="20261215T100000Z"),
+    "UID:series\nDTSTAMP:20261101T100000Z\nDTSTART:20261103T080000Z\nDTEND:20261103T083000Z\n"
+    "RRULE:FREQ=WEEKLY;COUNT=5\nSUMMARY:Serie\nX-KAMIN-BUILDING:LG-500",
 ]
 
 QUERIES = [
@@ -65,6 +69,9 @@ QUERIES = [
     time_range_query("20270101T000000Z", "20270102T000000Z"),
     building_query("LG-100"), building_query("lg-1"), building_query("LG-3"),
     building_query("LG-100", negate="yes"), building_query("nichts"),
+    building_query("lg-100", collation="i;octet"), building_query("LG-100", collation="i;octet"),
+    building_query("lg-ä"), building_query("LG-5"),
+    building_query("LG-1", time_range='<C:time-range start="20261208T000000Z" end="20261210T000000Z"/>'),
 ]
 
 
