@@ -300,25 +300,35 @@ class Api:
                         for c, reason in zip(call.entries, call.reasons or (call.reason,) * len(call.entries))],
         }
 
-    def due_calls(self, calendars: list[str], now: dt.datetime,
-                  lease_holder: Optional[str]) -> tuple[list[calls.Call], dict]:
-        """The calls due at ``now`` in ``calendars`` and the ETags of their
-        entries; leases the calls to ``lease_holder`` unless it is None."""
+    def due_calls(self, calendars: list[str], now: dt.datetime, lease_holder: Optional[str],
+                  limit: Optional[int] = None) -> tuple[list[calls.Call], dict]:
+        """The calls due at ``now`` in ``calendars`` (the ``limit`` most
+        urgent) and the ETags of their entries; leases the calls to
+        ``lease_holder`` unless it is None — only those handed out."""
+        if not calls.is_calling_time(now, self.call_settings) or not calendars:
+            return [], {}             # nights, weekends, holidays: nothing to look up
         earliest, latest = calls.start_horizon(now, self.call_settings)
         with self.storage.acquire_lock("r", lease_holder or ""):
             self.index.sync(calendars)
             # Only entries that can be due now: starting within the rules'
-            # horizon, or waiting for a callback; the rules decide the rest.
-            rows = with_bookings(self, calendars, self.rows(
-                calendars, "valid AND start IS NOT NULL AND %s AND ((start > ? AND start <= ?)"
-                           " OR outcome = 'callback' OR state = 'callback')" % _CALL_KINDS,
-                (int(earliest.timestamp()) - 86400, int(latest.timestamp()) + 86400)))
+            # horizon (on the start index), or waiting for a callback; the
+            # rules decide the rest.
+            marks = ",".join("?" * len(calendars))
+            found = self.index.db.execute(
+                "SELECT * FROM items INDEXED BY items_start WHERE start > ? AND start <= ? AND calendar IN (%s)"
+                " AND valid AND %s UNION ALL SELECT * FROM items WHERE (state = 'callback' OR"
+                " outcome = 'callback') AND calendar IN (%s) AND valid AND start IS NOT NULL"
+                % (marks, _CALL_KINDS, marks),
+                (int(earliest.timestamp()) - 86400, int(latest.timestamp()) + 86400,
+                 *calendars, *calendars)).fetchall()
+            unique = list({(r["calendar"], r["href"]): r for r in found}.values())
+            rows = with_bookings(self, calendars, unique)
             candidates = [self.candidate(r) for r in rows]
             etags = {(calendar_url(r["calendar"]), r["href"]): r["etag"] for r in rows}
             epoch = int(now.timestamp())
             with self.index.transaction():
                 leased = frozenset(self.index.active_leases(epoch))
-                due = calls.due_calls(candidates, now, self.call_settings, leased)
+                due = calls.due_calls(candidates, now, self.call_settings, leased)[:limit]
                 if lease_holder is not None:
                     until = epoch + self.call_settings.lease_minutes * 60
                     for call in due:
@@ -363,15 +373,25 @@ _CALL_KINDS = "kind IN ('internal', 'external', 'deadline')"
 
 
 def with_bookings(api: Api, calendars: list[str], rows: list) -> list:
-    """``rows`` plus every appointment of the same buildings: the rules
-    need them to tell whether a deadline is settled by a booking."""
-    buildings = sorted({r["building"] for r in rows if r["kind"] == "deadline" and r["building"]})
+    """``rows`` plus the appointments of the same buildings that could
+    settle their deadlines (between a window's start — or a year before its
+    due date — and the due date): the rules need them."""
+    deadlines = [r for r in rows if r["kind"] == "deadline" and r["building"]]
+    if not deadlines:
+        return rows
+    buildings = sorted({r["building"] for r in deadlines})
+    opens = min((int(dt.datetime.fromisoformat(r["window_start"]).replace(
+        tzinfo=dt.timezone.utc).timestamp()) if r["window_start"] else r["start"] - 366 * 86400)
+        for r in deadlines) - 86400
+    closes = max(r["start"] for r in deadlines) + 2 * 86400
     seen = {(r["calendar"], r["href"]) for r in rows}
     extra = []
-    for start in range(0, len(buildings), 500):
-        chunk = buildings[start:start + 500]
-        extra += [r for r in api.rows(
-            calendars, "valid AND kind IN ('internal', 'external') AND start IS NOT NULL"
-                       " AND building IN (%s)" % ",".join("?" * len(chunk)), chunk)
-            if (r["calendar"], r["href"]) not in seen]
+    readable = set(calendars)
+    for first in range(0, len(buildings), 500):
+        chunk = buildings[first:first + 500]
+        extra += [r for r in api.index.db.execute(
+            "SELECT * FROM items INDEXED BY items_building WHERE building IN (%s) AND valid"
+            " AND kind IN ('internal', 'external') AND start >= ? AND start <= ?"
+            % ",".join("?" * len(chunk)), (*chunk, opens, closes))
+            if r["calendar"] in readable and (r["calendar"], r["href"]) not in seen]
     return rows + extra

@@ -31,12 +31,15 @@ def _parse_bool_query(request: Request, name: str, default: bool) -> bool:
     raise ApiError(400, "%s: use true or false" % name)
 
 
-@route("GET", r"due-calls", query=("now", "lease"))
+@route("GET", r"due-calls", query=("now", "lease", "limit"))
 def get_due_calls(api: Api, request: Request) -> tuple[int, dict]:
     now = api.now(request)
     holder = request.user if _parse_bool_query(request, "lease", True) else None
+    limit = request.query.get("limit")
+    if limit is not None and (not limit.isdigit() or int(limit) < 1):
+        raise ApiError(400, "limit: a whole number 1 or more")
     calendars = [c for c in api.calendars(request) if api.is_staff(c)]
-    due, etags = api.due_calls(calendars, now, holder)
+    due, etags = api.due_calls(calendars, now, holder, int(limit) if limit else None)
     return 200, {"now": now.isoformat(),
                  "calling_time": calls.is_calling_time(now, api.call_settings),
                  "calls": [api.call_json(c, etags) for c in due]}

@@ -9,8 +9,8 @@ index keyed by etag, it cannot silently disagree with the file for long:
   lock;
 * before answering, a calendar whose directory changed (a file added,
   removed or replaced, also from outside Radicale) is compared file by file;
-* every ``verify_seconds`` all calendars are compared file by file, which
-  also catches files edited in place;
+* every ``verify_seconds`` a background thread compares all calendars file
+  by file, which also catches files edited in place;
 * a missing or corrupt index file is rebuilt from the files.
 
 One file, WAL mode, inside the storage folder (``kamin-index.sqlite``).
@@ -25,7 +25,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import asdict, dataclass, fields
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, ContextManager, Iterable, Optional, Sequence
 
 from radicale_kamin.contact import read_contact
 from radicale_kamin.entry import Settings
@@ -33,7 +33,7 @@ from radicale_kamin.facts import ItemFacts, item_facts
 
 logger = logging.getLogger("radicale")
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 INDEX_FILE = "kamin-index.sqlite"
 _FACT_COLUMNS = [f.name for f in fields(ItemFacts)]
 
@@ -58,6 +58,7 @@ CREATE INDEX IF NOT EXISTS items_building ON items (building);
 CREATE INDEX IF NOT EXISTS items_state ON items (state);
 CREATE INDEX IF NOT EXISTS items_start ON items (start);
 CREATE INDEX IF NOT EXISTS items_contact ON items (contact);
+CREATE INDEX IF NOT EXISTS items_outcome ON items (outcome);
 CREATE TABLE IF NOT EXISTS contacts (
     addressbook TEXT NOT NULL,        -- sane path, e.g. anna/kontakte
     href TEXT NOT NULL,
@@ -87,6 +88,8 @@ CREATE TABLE IF NOT EXISTS leases (
 """ % ",\n    ".join(_FACT_COLUMNS)
 
 Progress = Callable[[int, int], None]
+_VERIFIERS: dict[str, threading.Thread] = {}
+_VERIFIERS_LOCK = threading.Lock()
 
 
 def etag_of(text: str) -> str:
@@ -108,7 +111,6 @@ class SideIndex:
         self.settings = settings
         self.verify_seconds = verify_seconds
         self._local = threading.local()
-        self._last_full_check: dict[str, float] = {}   # calendar → monotonic time
 
     # --- connection ---------------------------------------------------------
 
@@ -219,14 +221,20 @@ class SideIndex:
         found = []
 
         def walk(directory: str, path: str) -> None:
+            if path:
+                try:
+                    with open(os.path.join(directory, ".Radicale.props"), encoding="utf-8") as f:
+                        props = f.read()
+                except FileNotFoundError:
+                    props = ""
+                if '"%s"' % tag in props:
+                    found.append(path)
+                if '"tag"' in props:
+                    return          # calendars and address books hold no collections
             try:
                 entries = list(os.scandir(directory))
             except FileNotFoundError:
                 return
-            if path and any(e.name == ".Radicale.props" for e in entries):
-                with open(os.path.join(directory, ".Radicale.props"), encoding="utf-8") as f:
-                    if '"%s"' % tag in f.read():
-                        found.append(path)
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
                     walk(entry.path, path + "/" + entry.name if path else entry.name)
@@ -239,20 +247,16 @@ class SideIndex:
         """Bring the index in step with the files; returns files re-indexed.
 
         Only calendars whose directory changed are compared file by file,
-        unless ``full`` or the calendar's periodic check is due (also at its
-        first use in this process).
+        unless ``full`` (or ``verify_seconds`` is 0: before every query).
+        The periodic file-by-file check runs in the background
+        (``start_verifier``), so no request pays for it.
         """
         if calendars is None:
             calendars = self.calendars_on_disk()
             self._forget_vanished(calendars)
             self.sync_contacts()
-        now = time.monotonic()
-        plans = []
-        for calendar in calendars:
-            due = now - self._last_full_check.get(calendar, float("-inf")) >= self.verify_seconds
-            if full or due:
-                self._last_full_check[calendar] = now
-            plans.append((calendar, *self._stale_files(calendar, full or due)))
+        full = full or self.verify_seconds <= 0
+        plans = [(calendar, *self._stale_files(calendar, full)) for calendar in calendars]
         total = sum(len(hrefs) for _, hrefs, _ in plans)
         if progress is None and total >= 2000:
             progress = _log_progress
@@ -275,6 +279,34 @@ class SideIndex:
     def transaction(self):
         """``with index.transaction():`` — one commit for many rows."""
         return _Transaction(self.db)
+
+    def start_verifier(self, read_lock: Callable[[], ContextManager]) -> None:
+        """Compare every indexed file with the disk every ``verify_seconds``
+        in a background thread — one per process and index file, however
+        many storage objects Radicale creates — calendar by calendar, each
+        under the storage's read lock (``read_lock()``)."""
+        if self.verify_seconds <= 0:
+            return
+        with _VERIFIERS_LOCK:
+            running = _VERIFIERS.get(self.path)
+            if running is not None and running.is_alive():
+                return
+            thread = threading.Thread(target=self._verify_forever, args=(read_lock,),
+                                      name="kamin-index-check", daemon=True)
+            _VERIFIERS[self.path] = thread
+            thread.start()
+
+    def _verify_forever(self, read_lock: Callable[[], ContextManager]) -> None:
+        while os.path.isdir(self.root):
+            time.sleep(self.verify_seconds)
+            try:
+                for calendar in self.calendars_on_disk():
+                    with read_lock():
+                        self.sync([calendar], full=True)
+                with read_lock():
+                    self.sync_contacts()
+            except Exception as e:     # keep checking; the next query heals too
+                logger.warning("Side index check failed: %s: %s", type(e).__name__, e)
 
     def _forget_vanished(self, calendars: Sequence[str]) -> None:
         known = [r[0] for r in self.db.execute(

@@ -249,3 +249,12 @@ def test_edited_file_and_deleted_index_still_answer_correctly(storage_folder):
     assert poll(assistant, lease="false")["calls"] == []
     follow = json.loads(assistant.get(API + "follow-up?now=" + q(MONDAY_10)).text)["entries"]
     assert [(e["uid"], e["follow_up"]) for e in follow] == [("a", "rejected")]
+
+
+def test_limit_hands_out_and_leases_only_the_most_urgent(client, assistant):
+    client.put(CAL + "a.ics", appointment("a", "089 123456", "20261207T090000Z"))
+    client.put(CAL + "b.ics", appointment("b", "089 654321", "20261207T080000Z"))
+    first = poll(assistant, limit="1")["calls"]
+    assert [c["uid"] for c in first] == ["b"]
+    assert [c["uid"] for c in poll(assistant, limit="5")["calls"]] == ["a"]
+    assert assistant.get(API + "due-calls?limit=0").status == 400
