@@ -267,6 +267,7 @@ class Storage(multifilesystem.Storage):
         self.settings = load_settings(configuration)
         self.index = load_index(configuration, self._filesystem_folder,
                                 self._get_collection_root_folder(), self.settings)
+        self.index.start_verifier(lambda: self.acquire_lock("r", "kamin-index-check"))
         _install_guards()
 
     def linked_contact(self, text: str, stored_text: Optional[str]) -> Optional[Contact]:
@@ -293,12 +294,16 @@ class Storage(multifilesystem.Storage):
                 previous = read_contact(stored.serialize(), self.settings.phone_region)[1]
             except ValueError:
                 previous = None
+        facts = None
         if item.name == "VCARD":
-            text, facts = normalise_contact(item.serialize(), self.settings.phone_region)
-            item = radicale_item.Item(collection_path=collection.path, text=text, uid=item.uid,
-                                      name=item.name, component_name=item.component_name)
-        else:
-            facts = None
+            try:
+                text, facts = normalise_contact(item.serialize(), self.settings.phone_region)
+            except ValueError:
+                # Radicale accepted it; stored as sent rather than refused.
+                logger.warning("Contact %s/%s kept as sent: not normalisable", collection.path, href)
+            else:
+                item = radicale_item.Item(collection_path=collection.path, text=text, uid=item.uid,
+                                          name=item.name, component_name=item.component_name)
         uploaded, replaced = collection.plain_upload(href, item)
         if facts is not None:
             self.index.update_contact(collection.path, href, facts)
