@@ -78,8 +78,7 @@ def _busy(api: Api, calendar: str, frm: dt.datetime, to: dt.datetime, now: dt.da
     entries (recurring ones expanded, bounded), and others' holds."""
     margin = dt.timedelta(days=1, minutes=api.slot_settings.buffer_minutes)
     low, high = int((frm - margin).timestamp()), int((to + margin).timestamp())
-    rows = api.rows([calendar], "valid AND blocks AND start IS NOT NULL AND start < ?"
-                                " AND (recurring OR end > ?)", (high, low))
+    rows = api.index.blocking(calendar, low, high)
     busy = []
     for row in rows:
         if row["href"] == skip_href:

@@ -33,7 +33,7 @@ from radicale_kamin.facts import ItemFacts, item_facts
 
 logger = logging.getLogger("radicale")
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 INDEX_FILE = "kamin-index.sqlite"
 _FACT_COLUMNS = [f.name for f in fields(ItemFacts)]
 
@@ -59,6 +59,8 @@ CREATE INDEX IF NOT EXISTS items_state ON items (state);
 CREATE INDEX IF NOT EXISTS items_start ON items (start);
 CREATE INDEX IF NOT EXISTS items_contact ON items (contact);
 CREATE INDEX IF NOT EXISTS items_outcome ON items (outcome);
+CREATE INDEX IF NOT EXISTS items_span ON items (calendar, (end - start));
+CREATE INDEX IF NOT EXISTS items_recurring ON items (recurring, calendar);
 CREATE TABLE IF NOT EXISTS contacts (
     addressbook TEXT NOT NULL,        -- sane path, e.g. anna/kontakte
     href TEXT NOT NULL,
@@ -393,6 +395,22 @@ class SideIndex:
         return self.db.execute(
             "SELECT href, exact, recurring, component, range_start, range_end, buildings"
             " FROM items WHERE " + " AND ".join(where), parameters).fetchall()
+
+    def blocking(self, calendar: str, low: int, high: int) -> list[sqlite3.Row]:
+        """Entries of ``calendar`` that take time between ``low`` and
+        ``high``: single entries overlapping it (found on the start index,
+        reaching back by the calendar's longest entry) and every recurring
+        one that has begun (its occurrences are for the rules to expand)."""
+        span = self.db.execute("SELECT max(end - start) FROM items WHERE calendar=?",
+                               (calendar,)).fetchone()[0] or 0
+        single = self.db.execute(
+            "SELECT * FROM items INDEXED BY items_start WHERE start >= ? AND start < ?"
+            " AND calendar = ? AND valid AND blocks AND NOT recurring AND end > ?",
+            (low - max(span, 0) - 1, high, calendar, low)).fetchall()
+        recurring = self.db.execute(
+            "SELECT * FROM items WHERE recurring AND calendar = ? AND valid AND blocks"
+            " AND start < ?", (calendar, high)).fetchall()
+        return single + recurring
 
     # --- contacts (vCards of address books) ----------------------------------
 
