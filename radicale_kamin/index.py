@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -384,14 +385,26 @@ class SideIndex:
         return self.db.execute("SELECT 1 FROM items WHERE calendar=? AND uid=? LIMIT 1",
                                (calendar, uid)).fetchone() is not None
 
-    def candidates(self, calendar: str, component: Optional[str], start: int,
-                   end: int) -> list[sqlite3.Row]:
-        """Items that may match a REPORT: a superset of Radicale's prefilter."""
+    def candidates(self, calendar: str, component: Optional[str], start: int, end: int,
+                   building: Optional["BuildingMatch"] = None) -> list[sqlite3.Row]:
+        """Items that may match a REPORT: a superset of Radicale's prefilter,
+        narrowed in SQL by a positive building text-match (the caller
+        decides exactly)."""
         where = ["calendar=?", "range_start < ?", "range_end > ?"]
         parameters: list = [calendar, end, start]
         if component is not None:
             where.append("component=?")
             parameters.append(component)
+        if building is not None and not building.negate:
+            if building.case_sensitive:
+                where.append("instr(buildings, ?) > 0")
+                parameters.append(building.text)
+            else:
+                # LIKE folds ASCII only: rows with other characters are kept
+                # for the exact (Python lower()) comparison.
+                pattern = re.sub(r"([\\%_])", r"\\\1", building.text)
+                where.append("(buildings LIKE ? ESCAPE '\\' OR buildings GLOB ?)")
+                parameters += ["%" + pattern + "%", "*[^\x01-\x7f]*"]
         return self.db.execute(
             "SELECT href, exact, recurring, component, range_start, range_end, buildings"
             " FROM items WHERE " + " AND ".join(where), parameters).fetchall()

@@ -243,7 +243,7 @@ class Collection(multifilesystem.Collection):
         tag, start, end, simple = radicale_filter.simplify_prefilters(filters, self.tag)
         building = building_match(filters)
         self._index.sync([self.path])
-        for row in self._index.candidates(self.path, tag, start, end):
+        for row in self._index.candidates(self.path, tag, start, end, building):
             single_event = row["component"] == "VEVENT" and not row["recurring"]
             if building is not None:
                 values = row["buildings"].split("\x1f") if row["buildings"] else []

@@ -57,6 +57,7 @@ ENTRIES = [
     "RRULE:FREQ=WEEKLY;BYDAY=MO\nSUMMARY:Teamrunde",
     "UID:floating\nDTSTAMP:20261101T100000Z\nDTSTART:20261209T120000\nDURATION:PT1H\nSUMMARY:x",
     event("umlaut", "X-KAMIN-BUILDING:LG-Ärztehaus", start="20261215T090000Z", end="20261215T100000Z"),
+    event("wild", "X-KAMIN-BUILDING:LG_%7", start="20261216T090000Z", end="20261216T100000Z"),
     "UID:series\nDTSTAMP:20261101T100000Z\nDTSTART:20261103T080000Z\nDTEND:20261103T083000Z\n"
     "RRULE:FREQ=WEEKLY;COUNT=5\nSUMMARY:Serie\nX-KAMIN-BUILDING:LG-500",
 ]
@@ -70,7 +71,8 @@ QUERIES = [
     building_query("LG-100"), building_query("lg-1"), building_query("LG-3"),
     building_query("LG-100", negate="yes"), building_query("nichts"),
     building_query("lg-100", collation="i;octet"), building_query("LG-100", collation="i;octet"),
-    building_query("lg-ä"), building_query("LG-5"),
+    building_query("lg-ä"), building_query("LG-5"), building_query("_%7"), building_query("G_%"),
+    building_query("LG-%"),
     building_query("LG-1", time_range='<C:time-range start="20261208T000000Z" end="20261210T000000Z"/>'),
 ]
 
