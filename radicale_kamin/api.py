@@ -23,6 +23,7 @@ from radicale.log import logger
 
 from radicale_kamin import availability, calls, rules
 from radicale_kamin.entry import parse_moment
+from radicale_kamin.facts import candidate_from
 from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA, call_settings, load_working_hours
 from radicale_kamin.syncing import load_subscriptions
 
@@ -75,10 +76,6 @@ def _iso(epoch: Optional[int], tz: ZoneInfo) -> Optional[str]:
     if epoch is None:
         return None
     return dt.datetime.fromtimestamp(epoch, tz).isoformat()
-
-
-def _moment(epoch: Optional[int], tz: ZoneInfo) -> Optional[dt.datetime]:
-    return None if epoch is None else dt.datetime.fromtimestamp(epoch, tz)
 
 
 def calendar_url(sane: str) -> str:
@@ -252,20 +249,7 @@ class Api:
     # --- conversions --------------------------------------------------------
 
     def candidate(self, row) -> calls.Candidate:
-        tz = self.timezone
-        start = dt.datetime.fromtimestamp(row["start"], tz)
-        if row["all_day"]:
-            # All-day dates are stored as UTC midnight; the rules want local midnight.
-            start = dt.datetime.fromtimestamp(row["start"], dt.timezone.utc).replace(tzinfo=tz)
-        return calls.Candidate(
-            uid=row["uid"], calendar=calendar_url(row["calendar"]), href=row["href"],
-            kind=row["kind"], state=row["state"], start=start,
-            phone=row["phone"], phone_type=row["phone_type"],
-            customer=row["customer"], building=row["building"],
-            attempts=row["attempts"] or 0, outcome=row["outcome"],
-            callback=_moment(row["callback"], tz), last_attempt=_moment(row["last_attempt"], tz),
-            notified=_moment(row["notified"], tz),
-            window_start=dt.date.fromisoformat(row["window_start"]) if row["window_start"] else None)
+        return candidate_from(row, calendar_url(row["calendar"]), row["href"], self.timezone)
 
     def entry_json(self, row) -> dict:
         state = rules.STATES.get(row["state"] or "")
@@ -307,25 +291,14 @@ class Api:
         ``lease_holder`` unless it is None — only those handed out."""
         if not calls.is_calling_time(now, self.call_settings) or not calendars:
             return [], {}             # nights, weekends, holidays: nothing to look up
-        earliest, latest = calls.start_horizon(now, self.call_settings)
         with self.storage.acquire_lock("r", lease_holder or ""):
             self.index.sync(calendars)
-            # Only entries that can be due now: starting within the rules'
-            # horizon (on the start index), or waiting for a callback; the
-            # rules decide the rest.
-            marks = ",".join("?" * len(calendars))
-            found = self.index.db.execute(
-                "SELECT * FROM items INDEXED BY items_start WHERE start > ? AND start <= ? AND calendar IN (%s)"
-                " AND valid AND %s UNION ALL SELECT * FROM items WHERE (state = 'callback' OR"
-                " outcome = 'callback') AND calendar IN (%s) AND valid AND start IS NOT NULL"
-                % (marks, _CALL_KINDS, marks),
-                (int(earliest.timestamp()) - 86400, int(latest.timestamp()) + 86400,
-                 *calendars, *calendars)).fetchall()
-            unique = list({(r["calendar"], r["href"]): r for r in found}.values())
-            rows = with_bookings(self, calendars, unique)
+            # The index knows each entry's due period: only those due now
+            # (and the bookings that could settle their deadlines) are read.
+            epoch = int(now.timestamp())
+            rows = with_bookings(self, calendars, self.index.due_at(calendars, epoch))
             candidates = [self.candidate(r) for r in rows]
             etags = {(calendar_url(r["calendar"]), r["href"]): r["etag"] for r in rows}
-            epoch = int(now.timestamp())
             with self.index.transaction():
                 leased = frozenset(self.index.active_leases(epoch))
                 due = calls.due_calls(candidates, now, self.call_settings, leased)[:limit]
@@ -367,9 +340,6 @@ def _parse_names(raw: str) -> dict[str, str]:
 
 
 # --- endpoints --------------------------------------------------------------
-
-
-_CALL_KINDS = "kind IN ('internal', 'external', 'deadline')"
 
 
 def with_bookings(api: Api, calendars: list[str], rows: list) -> list:

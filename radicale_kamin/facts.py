@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Optional
+from typing import Mapping, Optional
 
 from radicale_kamin import icslines, profile
-from radicale_kamin.icaltime import parse_duration, parse_when
+from radicale_kamin.icaltime import UTC, parse_duration, parse_when
+from radicale_kamin.calls import Candidate, CallSettings, due_window
 from radicale_kamin.entry import EntryRejected, Settings, derive
 
 TIMESTAMP_MIN = 0
@@ -172,3 +173,40 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
         postcode=derived.address_result.postcode,
         **{**facts, "blocks": facts["blocks"] and derived.kind != "deadline"
            and (derived.status or "").upper() != "CANCELLED"})
+
+
+def _moment_of(epoch: Optional[int], tz) -> Optional[dt.datetime]:
+    return None if epoch is None else dt.datetime.fromtimestamp(epoch, tz)
+
+
+def candidate_from(values: Mapping, calendar: str, href: str, tz) -> Candidate:
+    """An index row (or ``asdict(ItemFacts)``) as the calling rules see it.
+    ``calendar`` is the URL path ("/anna/termine/")."""
+    start = dt.datetime.fromtimestamp(values["start"], tz)
+    if values["all_day"]:
+        # All-day dates are stored as UTC midnight; the rules want local midnight.
+        start = dt.datetime.fromtimestamp(values["start"], UTC).replace(tzinfo=tz)
+    window = values["window_start"]
+    return Candidate(
+        uid=values["uid"], calendar=calendar, href=href, kind=values["kind"],
+        state=values["state"], start=start, phone=values["phone"],
+        phone_type=values["phone_type"], customer=values["customer"],
+        building=values["building"], attempts=values["attempts"] or 0,
+        outcome=values["outcome"], callback=_moment_of(values["callback"], tz),
+        last_attempt=_moment_of(values["last_attempt"], tz),
+        notified=_moment_of(values["notified"], tz),
+        window_start=dt.date.fromisoformat(window) if window else None)
+
+
+def due_period(values: Mapping, settings: CallSettings) -> tuple[Optional[int], Optional[int]]:
+    """(since, until) in POSIX seconds when the calling rules would offer
+    this entry, whatever the moment — None when never. The index keeps it,
+    so whom to call now is one indexed query; settlement by a booking and
+    leases are for the rules to check at the moment itself."""
+    if (not values["valid"] or values["start"] is None
+            or values["kind"] not in ("internal", "deadline")):
+        return None, None
+    due = due_window(candidate_from(values, "", "", settings.timezone), settings)
+    if due is None:
+        return None, None
+    return int(due.since.timestamp()), int(due.until.timestamp())

@@ -30,11 +30,12 @@ from typing import Callable, ContextManager, Iterable, Optional, Sequence
 
 from radicale_kamin.contact import read_contact
 from radicale_kamin.entry import Settings
-from radicale_kamin.facts import ItemFacts, item_facts
+from radicale_kamin.calls import CallSettings
+from radicale_kamin.facts import ItemFacts, due_period, item_facts
 
 logger = logging.getLogger("radicale")
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "10"
 INDEX_FILE = "kamin-index.sqlite"
 _FACT_COLUMNS = [f.name for f in fields(ItemFacts)]
 
@@ -50,6 +51,8 @@ CREATE TABLE IF NOT EXISTS items (
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL,
     etag TEXT NOT NULL,               -- Radicale's ETag of the file
+    due_since INTEGER,                -- when the calling rules offer it (facts.due_period)
+    due_until INTEGER,
     %s,
     PRIMARY KEY (calendar, href)
 );
@@ -61,6 +64,8 @@ CREATE INDEX IF NOT EXISTS items_start ON items (start);
 CREATE INDEX IF NOT EXISTS items_contact ON items (contact);
 CREATE INDEX IF NOT EXISTS items_outcome ON items (outcome);
 CREATE INDEX IF NOT EXISTS items_span ON items (calendar, (end - start));
+CREATE INDEX IF NOT EXISTS items_due ON items (due_since);
+CREATE INDEX IF NOT EXISTS items_due_span ON items ((due_until - due_since));
 CREATE INDEX IF NOT EXISTS items_recurring ON items (recurring, calendar);
 CREATE TABLE IF NOT EXISTS contacts (
     addressbook TEXT NOT NULL,        -- sane path, e.g. anna/kontakte
@@ -108,10 +113,15 @@ class SideIndex:
     """The index of one Radicale storage folder."""
 
     def __init__(self, folder: str, collection_root: str,
-                 settings: Settings = Settings(), verify_seconds: float = 60.0):
+                 settings: Settings = Settings(), verify_seconds: float = 60.0,
+                 call_settings: CallSettings = CallSettings()):
         self.path = os.path.join(folder, INDEX_FILE)
         self.root = collection_root
         self.settings = settings
+        self.call_settings = call_settings
+        # The due periods depend on the calling options: other options, another index.
+        self.version = "%s/%s" % (SCHEMA_VERSION, hashlib.sha256(
+            repr(call_settings).encode()).hexdigest()[:12])
         self.verify_seconds = verify_seconds
         self._local = threading.local()
 
@@ -125,9 +135,10 @@ class SideIndex:
         connection.executescript(_SCHEMA)
         row = connection.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None:
-            connection.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        elif row[0] != SCHEMA_VERSION:
-            raise sqlite3.DatabaseError("index schema %s, expected %s" % (row[0], SCHEMA_VERSION))
+            connection.execute("INSERT INTO meta VALUES ('schema', ?)", (self.version,))
+        elif row[0] != self.version:
+            raise sqlite3.DatabaseError("index schema %s, expected %s (new version or "
+                                        "calling options)" % (row[0], self.version))
         return connection
 
     @property
@@ -164,12 +175,13 @@ class SideIndex:
     def _store(self, calendar: str, href: str, stat: os.stat_result, text: str,
                facts: ItemFacts) -> None:
         values = asdict(facts)
+        due_since, due_until = due_period(values, self.call_settings)
         self.db.execute(
-            "INSERT OR REPLACE INTO items (calendar, href, mtime_ns, size, etag, %s) "
-            "VALUES (?, ?, ?, ?, ?, %s)" % (", ".join(_FACT_COLUMNS),
-                                            ", ".join("?" * len(_FACT_COLUMNS))),
-            (calendar, href, stat.st_mtime_ns, stat.st_size, etag_of(text),
-             *(values[name] for name in _FACT_COLUMNS)))
+            "INSERT OR REPLACE INTO items (calendar, href, mtime_ns, size, etag, due_since,"
+            " due_until, %s) VALUES (?, ?, ?, ?, ?, ?, ?, %s)" % (
+                ", ".join(_FACT_COLUMNS), ", ".join("?" * len(_FACT_COLUMNS))),
+            (calendar, href, stat.st_mtime_ns, stat.st_size, etag_of(text), due_since,
+             due_until, *(values[name] for name in _FACT_COLUMNS)))
 
     def _index_file(self, calendar: str, href: str) -> None:
         path = os.path.join(self._calendar_dir(calendar), href)
@@ -408,6 +420,15 @@ class SideIndex:
         return self.db.execute(
             "SELECT href, exact, recurring, component, range_start, range_end, buildings"
             " FROM items WHERE " + " AND ".join(where), parameters).fetchall()
+
+    def due_at(self, calendars: Sequence[str], moment: int) -> list[sqlite3.Row]:
+        """Entries whose due period contains ``moment``: found on the
+        due_since index, reaching back by the longest due period."""
+        span = self.db.execute("SELECT max(due_until - due_since) FROM items").fetchone()[0] or 0
+        return self.db.execute(
+            "SELECT * FROM items INDEXED BY items_due WHERE due_since >= ? AND due_since <= ?"
+            " AND due_until > ? AND valid AND calendar IN (%s)" % ",".join("?" * len(calendars)),
+            (moment - span, moment, moment, *calendars)).fetchall()
 
     def blocking(self, calendar: str, low: int, high: int) -> list[sqlite3.Row]:
         """Entries of ``calendar`` that take time between ``low`` and

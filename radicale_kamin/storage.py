@@ -152,7 +152,8 @@ def load_index(configuration: Any, folder: str, root: str,
                settings: Settings) -> SideIndex:
     config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
     return SideIndex(folder, root, settings,
-                     verify_seconds=config.get("storage", "kamin_index_verify_seconds"))
+                     verify_seconds=config.get("storage", "kamin_index_verify_seconds"),
+                     call_settings=call_settings(config))
 
 
 def _replace_file(path: str, data: bytes) -> None:
