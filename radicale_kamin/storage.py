@@ -444,11 +444,7 @@ class Storage(multifilesystem.Storage):
         collection = self._collection_class(self, pathutils.unstrip_path(calendar, True),
                                             filesystem_path=folder)
         cache_folder = self._get_collection_cache_subfolder(folder, ".Radicale.cache", "item")
-        try:
-            if os.stat(os.path.join(cache_folder, href)).st_mtime_ns >= stat.st_mtime_ns:
-                return        # Radicale's own cache entry is newer than the file
-        except FileNotFoundError:
-            os.makedirs(cache_folder, exist_ok=True)
+        os.makedirs(cache_folder, exist_ok=True)
         item = radicale_item.Item(collection_path=calendar, text=text, uid=facts.uid,
                                   name="VCALENDAR", component_name=facts.component,
                                   time_range=(facts.range_start, facts.range_end))
