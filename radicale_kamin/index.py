@@ -119,9 +119,6 @@ class SideIndex:
         self.root = collection_root
         self.settings = settings
         self.call_settings = call_settings
-        # Called with (calendar, href, text, facts, stat) for every file read
-        # from disk; the storage plugin fills Radicale's item cache with it.
-        self.cache_writer: Optional[Callable] = None
         # The due periods depend on the calling options: other options, another index.
         self.version = "%s/%s" % (SCHEMA_VERSION, hashlib.sha256(
             repr(call_settings).encode()).hexdigest()[:12])
@@ -201,8 +198,6 @@ class SideIndex:
             logger.warning("Side index: %s/%s is not a readable iCalendar item", calendar, href)
             facts = ItemFacts(uid=None, component=None, valid=False)
         self._store(calendar, href, stat, text, facts)
-        if self.cache_writer is not None and facts.valid:
-            self.cache_writer(calendar, href, text, facts, stat)
 
     def update_item(self, calendar: str, href: str, text: str) -> None:
         """After the storage wrote ``href``: index what it wrote."""

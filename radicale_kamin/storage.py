@@ -268,7 +268,6 @@ class Storage(multifilesystem.Storage):
         self.settings = load_settings(configuration)
         self.index = load_index(configuration, self._filesystem_folder,
                                 self._get_collection_root_folder(), self.settings)
-        self.index.cache_writer = self.cache_indexed_item
         self.index.start_verifier(lambda: self.acquire_lock("r", "kamin-index-check"))
         _install_guards()
 
@@ -405,7 +404,13 @@ class Storage(multifilesystem.Storage):
             counts["updated" if stored is not None else "created"] += 1
             path = pathutils.path_to_filesystem(folder, href, self._is_collision_free)
             _replace_file(path, text.encode(collection._encoding))
-            self._write_item_cache(collection, cache_folder, href, item, os.stat(path))
+            stat = os.stat(path)
+            if self._use_mtime_and_size_for_item_cache:
+                cache_hash = collection._item_cache_mtime_and_size(stat.st_size, stat.st_mtime_ns)
+            else:
+                cache_hash = collection._item_cache_hash(text.encode(collection._encoding))
+            _replace_file(os.path.join(cache_folder, href), pickle.dumps(
+                (cache_hash, *collection._item_cache_content(item))))
             written.append((href, text, facts))
         self._sync_directory(folder)
         self._sync_directory(cache_folder)
@@ -419,39 +424,6 @@ class Storage(multifilesystem.Storage):
             if previous != facts:
                 self._rederive_linked(facts, previous)
         return counts
-
-    def _write_item_cache(self, collection: "Collection", cache_folder: str, href: str,
-                          item: radicale_item.Item, stat: os.stat_result) -> None:
-        """Radicale's own item cache entry (as its upload writes it, without
-        the fsync): the next read of the item needs no vobject parse."""
-        if self._use_mtime_and_size_for_item_cache:
-            cache_hash = collection._item_cache_mtime_and_size(stat.st_size, stat.st_mtime_ns)
-        else:
-            cache_hash = collection._item_cache_hash(item.serialize().encode(collection._encoding))
-        _replace_file(os.path.join(cache_folder, href), pickle.dumps(
-            (cache_hash, *collection._item_cache_content(item))))
-
-    def cache_indexed_item(self, calendar: str, href: str, text: str, facts,
-                           stat: os.stat_result) -> None:
-        """Called by the side index for every file it reads from disk (new,
-        changed outside Radicale, or a first indexing): Radicale's cache is
-        filled along, so even a storage copied in answers its first reads
-        without parsing every entry."""
-        if not facts.exact or facts.component is None:
-            return            # Radicale computes recurring ranges itself
-        folder = pathutils.path_to_filesystem(
-            self._get_collection_root_folder(), calendar, self._is_collision_free)
-        collection = self._collection_class(self, pathutils.unstrip_path(calendar, True),
-                                            filesystem_path=folder)
-        cache_folder = self._get_collection_cache_subfolder(folder, ".Radicale.cache", "item")
-        os.makedirs(cache_folder, exist_ok=True)
-        item = radicale_item.Item(collection_path=calendar, text=text, uid=facts.uid,
-                                  name="VCALENDAR", component_name=facts.component,
-                                  time_range=(facts.range_start, facts.range_end))
-        try:
-            self._write_item_cache(collection, cache_folder, href, item, stat)
-        except OSError as e:
-            logger.warning("Item cache of %s/%s not written: %s", calendar, href, e)
 
     def _stored_by_uid(self, sane_path: str) -> Mapping[str, radicale_item.Item]:
         folder = pathutils.path_to_filesystem(

@@ -199,13 +199,3 @@ def test_index_row_has_the_derived_state_and_valid_phone(client, app):
     row, = app._storage.index.rows("calendar='anna/termine'")
     assert (row["state"], row["phone"], row["phone_type"]) == ("planned", "+4989123456", "fixed_line")
     assert row["exact"] == 1 and row["range_end"] - row["range_start"] == 3600
-
-
-def test_file_added_outside_radicale_gets_radicales_item_cache(client, app, storage_folder):
-    client.put(CAL + "a.ics", ics(event("a")))
-    path = _file(storage_folder, "outside.ics")
-    path.write_text(ics(event("outside", "X-KAMIN-BUILDING:LG-77")), encoding="utf-8")
-    app._storage.index.sync()              # the index reads the file; Radicale does not
-    collection = next(iter(app._storage.discover(CAL)))
-    cached = collection._load_item_cache("outside.ics", collection._item_cache_hash(path.read_bytes()))
-    assert cached is not None and cached.uid == "outside"
