@@ -199,3 +199,18 @@ def test_index_row_has_the_derived_state_and_valid_phone(client, app):
     row, = app._storage.index.rows("calendar='anna/termine'")
     assert (row["state"], row["phone"], row["phone_type"]) == ("planned", "+4989123456", "fixed_line")
     assert row["exact"] == 1 and row["range_end"] - row["range_start"] == 3600
+
+
+def test_etag_of_a_file_written_outside_survives_losing_radicales_cache(client, app, storage_folder):
+    """Radicale's ETag for a file it did not write is the hash of vobject's
+    re-serialisation; whatever the plugin does, that ETag must not change
+    when Radicale's item cache is deleted (which Radicale allows)."""
+    client.put(CAL + "a.ics", ics(event("a")))
+    path = _file(storage_folder, "outside.ics")
+    path.write_text(ics(event("outside", "X-KAMIN-BUILDING:LG-77")), encoding="utf-8")
+    app._storage.index.sync()
+    first = client.get(CAL + "outside.ics").headers["etag"]
+    cache = path.parent / ".Radicale.cache" / "item" / "outside.ics"
+    if cache.exists():
+        cache.unlink()
+    assert client.get(CAL + "outside.ics").headers["etag"] == first
