@@ -293,10 +293,10 @@ class Api:
             return [], {}             # nights, weekends, holidays: nothing to look up
         with self.storage.acquire_lock("r", lease_holder or ""):
             self.index.sync(calendars)
-            # The index knows each entry's due period: only those due now
-            # (and the bookings that could settle their deadlines) are read.
+            # The index knows each entry's due period and which deadlines a
+            # booking settles: only the entries to call about now are read.
             epoch = int(now.timestamp())
-            rows = with_bookings(self, calendars, self.index.due_at(calendars, epoch))
+            rows = self.index.due_at(calendars, epoch)
             candidates = [self.candidate(r) for r in rows]
             etags = {(calendar_url(r["calendar"]), r["href"]): r["etag"] for r in rows}
             with self.index.transaction():
@@ -340,28 +340,3 @@ def _parse_names(raw: str) -> dict[str, str]:
 
 
 # --- endpoints --------------------------------------------------------------
-
-
-def with_bookings(api: Api, calendars: list[str], rows: list) -> list:
-    """``rows`` plus the appointments of the same buildings that could
-    settle their deadlines (between a window's start — or a year before its
-    due date — and the due date): the rules need them."""
-    deadlines = [r for r in rows if r["kind"] == "deadline" and r["building"]]
-    if not deadlines:
-        return rows
-    buildings = sorted({r["building"] for r in deadlines})
-    opens = min((int(dt.datetime.fromisoformat(r["window_start"]).replace(
-        tzinfo=dt.timezone.utc).timestamp()) if r["window_start"] else r["start"] - 366 * 86400)
-        for r in deadlines) - 86400
-    closes = max(r["start"] for r in deadlines) + 2 * 86400
-    seen = {(r["calendar"], r["href"]) for r in rows}
-    extra = []
-    readable = set(calendars)
-    for first in range(0, len(buildings), 500):
-        chunk = buildings[first:first + 500]
-        extra += [r for r in api.index.db.execute(
-            "SELECT * FROM items INDEXED BY items_building WHERE building IN (%s) AND valid"
-            " AND kind IN ('internal', 'external') AND start >= ? AND start <= ?"
-            % ",".join("?" * len(chunk)), (*chunk, opens, closes))
-            if r["calendar"] in readable and (r["calendar"], r["href"]) not in seen]
-    return rows + extra

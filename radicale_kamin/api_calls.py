@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import radicale.item as radicale_item
 
 from radicale_kamin import calls, profile
-from radicale_kamin.api import Api, ApiError, Request, calendar_url, route, with_bookings
+from radicale_kamin.api import Api, ApiError, Request, calendar_url, route
 from radicale_kamin.entry import parse_moment
 
 
@@ -51,8 +51,9 @@ def _listed(api: Api, request: Request, where: str):
     calendars = api.calendars(request)
     with api.storage.acquire_lock("r", request.user):
         api.index.sync(calendars)
-        rows = with_bookings(api, calendars, api.rows(
-            calendars, "valid AND start IS NOT NULL AND (%s)" % where))
+        # Deadlines a booking settles are never on a list (the index decides).
+        rows = api.rows(calendars, "valid AND start IS NOT NULL AND NOT (kind = 'deadline'"
+                        " AND settled) AND (%s)" % where)
     by_key = {(calendar_url(r["calendar"]), r["href"]): r for r in rows}
     return now, [api.candidate(r) for r in rows], by_key
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Iterable, Mapping, Optional
 
 from radicale_kamin import icslines, profile
 from radicale_kamin.icaltime import UTC, parse_duration, parse_when
-from radicale_kamin.calls import Candidate, CallSettings, due_window
+from radicale_kamin.calls import BOOKING_KINDS, Candidate, CallSettings, due_window, is_settled
 from radicale_kamin.entry import EntryRejected, Settings, derive
 
 TIMESTAMP_MIN = 0
@@ -210,3 +210,18 @@ def due_period(values: Mapping, settings: CallSettings) -> tuple[Optional[int], 
     if due is None:
         return None, None
     return int(due.since.timestamp()), int(due.until.timestamp())
+
+
+def settled_deadlines(rows: Iterable[Mapping], settings: CallSettings
+                      ) -> dict[tuple[str, str], bool]:
+    """For each deadline among ``rows`` (index rows holding every
+    appointment of the deadlines' buildings), keyed by (calendar, href):
+    whether a booking settles it (``calls.is_settled``)."""
+    candidates = [candidate_from(r, r["calendar"], r["href"], settings.timezone)
+                  for r in rows if r["start"] is not None]
+    bookings: dict[Optional[str], list[Candidate]] = {}
+    for c in candidates:
+        if c.kind in BOOKING_KINDS:
+            bookings.setdefault(c.building, []).append(c)
+    return {(c.calendar, c.href): is_settled(c, settings, bookings.get(c.building, ()))
+            for c in candidates if c.kind == "deadline"}

@@ -18,6 +18,7 @@ One file, WAL mode, inside the storage folder (``kamin-index.sqlite``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -30,14 +31,16 @@ from typing import Callable, ContextManager, Iterable, Optional, Sequence
 
 from radicale_kamin.contact import read_contact
 from radicale_kamin.entry import Settings
-from radicale_kamin.calls import CallSettings
-from radicale_kamin.facts import ItemFacts, due_period, item_facts
+from radicale_kamin.calls import BOOKING_KINDS, CallSettings
+from radicale_kamin.facts import ItemFacts, due_period, item_facts, settled_deadlines
 
 logger = logging.getLogger("radicale")
 
-SCHEMA_VERSION = "10"
+SCHEMA_VERSION = "11"
 INDEX_FILE = "kamin-index.sqlite"
 _FACT_COLUMNS = [f.name for f in fields(ItemFacts)]
+SETTLEMENT_KINDS = (*BOOKING_KINDS, "deadline")      # the rows that settle or are settled
+_SETTLEMENT_SQL = "(%s)" % ", ".join("'%s'" % kind for kind in SETTLEMENT_KINDS)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -53,6 +56,7 @@ CREATE TABLE IF NOT EXISTS items (
     etag TEXT NOT NULL,               -- Radicale's ETag of the file
     due_since INTEGER,                -- when the calling rules offer it (facts.due_period)
     due_until INTEGER,
+    settled INTEGER NOT NULL DEFAULT 0, -- a deadline a booking of its building settles
     %s,
     PRIMARY KEY (calendar, href)
 );
@@ -67,6 +71,9 @@ CREATE INDEX IF NOT EXISTS items_span ON items (calendar, (end - start));
 CREATE INDEX IF NOT EXISTS items_due ON items (due_since);
 CREATE INDEX IF NOT EXISTS items_due_span ON items ((due_until - due_since));
 CREATE INDEX IF NOT EXISTS items_recurring ON items (recurring, calendar);
+CREATE TABLE IF NOT EXISTS unsettled (  -- buildings whose deadlines' settlement is to be checked
+    building TEXT PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS contacts (
     addressbook TEXT NOT NULL,        -- sane path, e.g. anna/kontakte
     href TEXT NOT NULL,
@@ -176,6 +183,9 @@ class SideIndex:
                facts: ItemFacts) -> None:
         values = asdict(facts)
         due_since, due_until = due_period(values, self.call_settings)
+        self._mark_unsettled("calendar=? AND href=?", (calendar, href))    # its old building
+        if facts.building and facts.kind in SETTLEMENT_KINDS:
+            self.db.execute("INSERT OR IGNORE INTO unsettled VALUES (?)", (facts.building,))
         self.db.execute(
             "INSERT OR REPLACE INTO items (calendar, href, mtime_ns, size, etag, due_since,"
             " due_until, %s) VALUES (?, ?, ?, ?, ?, ?, ?, %s)" % (
@@ -199,22 +209,64 @@ class SideIndex:
             facts = ItemFacts(uid=None, component=None, valid=False)
         self._store(calendar, href, stat, text, facts)
 
-    def update_item(self, calendar: str, href: str, text: str) -> None:
-        """After the storage wrote ``href``: index what it wrote."""
+    def update_item(self, calendar: str, href: str, text: str, settle: bool = True) -> None:
+        """After the storage wrote ``href``: index what it wrote (``settle``:
+        and decide its building's settlement now, else ``settle_pending``
+        later — for many writes in a row)."""
         path = os.path.join(self._calendar_dir(calendar), href)
         self._store(calendar, href, os.stat(path), text, item_facts(text, self.settings))
         self._note_directory(calendar)
+        if settle:
+            self.settle_pending()
 
     def remove_item(self, calendar: str, href: str) -> None:
+        self._mark_unsettled("calendar=? AND href=?", (calendar, href))
         self.db.execute("DELETE FROM items WHERE calendar=? AND href=?", (calendar, href))
         self._note_directory(calendar)
+        self.settle_pending()
 
     def remove_collection(self, path: str) -> None:
         """A collection and everything below it was deleted."""
         prefix = path.rstrip("/") + "/"
+        self._mark_unsettled("calendar=? OR substr(calendar, 1, ?)=?", (path, len(prefix), prefix))
         for table in ("items", "calendars"):
             self.db.execute("DELETE FROM %s WHERE calendar=? OR substr(calendar, 1, ?)=?" % table,
                             (path, len(prefix), prefix))
+        self.settle_pending()
+
+    # --- deadlines settled by a booking -------------------------------------
+
+    def _mark_unsettled(self, where: str, parameters: Sequence) -> None:
+        """The buildings of the rows ``where`` selects need their
+        settlement decided again (they are about to change or go)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO unsettled SELECT DISTINCT building FROM items"
+            " WHERE building IS NOT NULL AND kind IN %s AND (%s)" % (_SETTLEMENT_SQL, where),
+            tuple(parameters))
+
+    def settle_pending(self) -> None:
+        """Decide, for every building written since the last time, which of
+        its deadlines a booking settles (``facts.settled_deadlines``), so
+        whom to call is one indexed query. The pending buildings are a
+        table: a run cut short is finished by the next one."""
+        pending = [r[0] for r in self.db.execute("SELECT building FROM unsettled")]
+        for first in range(0, len(pending), 500):
+            chunk = pending[first:first + 500]
+            with self._transaction_unless_open():
+                rows = self.db.execute(
+                    "SELECT * FROM items INDEXED BY items_building WHERE building IN (%s)"
+                    " AND valid AND kind IN %s" % (",".join("?" * len(chunk)), _SETTLEMENT_SQL),
+                    chunk).fetchall()
+                decided = settled_deadlines(rows, self.call_settings)
+                self.db.executemany(
+                    "UPDATE items SET settled=? WHERE calendar=? AND href=? AND settled != ?",
+                    [(int(settled), calendar, href, int(settled))
+                     for (calendar, href), settled in decided.items()])
+                self.db.executemany("DELETE FROM unsettled WHERE building=?",
+                                    [(b,) for b in chunk])
+
+    def _transaction_unless_open(self):
+        return contextlib.nullcontext() if self.db.in_transaction else self.transaction()
 
     def _note_directory(self, calendar: str) -> None:
         try:
@@ -289,6 +341,7 @@ class SideIndex:
                 # picked up again by the next query.
                 self.db.execute("INSERT OR REPLACE INTO calendars VALUES (?, ?)",
                                 (calendar, mtime))
+        self.settle_pending()
         return total
 
     def transaction(self):
@@ -347,13 +400,14 @@ class SideIndex:
         indexed = {r["href"]: (r["mtime_ns"], r["size"]) for r in self.db.execute(
             "SELECT href, mtime_ns, size FROM items WHERE calendar=?", (calendar,))}
         for href in set(indexed) - set(on_disk):
+            self._mark_unsettled("calendar=? AND href=?", (calendar, href))
             self.db.execute("DELETE FROM items WHERE calendar=? AND href=?", (calendar, href))
         return [href for href, stat in sorted(on_disk.items())
                 if indexed.get(href) != (stat.st_mtime_ns, stat.st_size)], mtime
 
     def rebuild(self, progress: Optional[Progress] = None) -> int:
         """Forget everything and index every file again."""
-        for table in ("items", "calendars", "contacts", "contact_buildings"):
+        for table in ("items", "calendars", "contacts", "contact_buildings", "unsettled"):
             self.db.execute("DELETE FROM %s" % table)
         self.sync_contacts()
         return self.sync(full=True, progress=progress)
@@ -422,12 +476,15 @@ class SideIndex:
             " FROM items WHERE " + " AND ".join(where), parameters).fetchall()
 
     def due_at(self, calendars: Sequence[str], moment: int) -> list[sqlite3.Row]:
-        """Entries whose due period contains ``moment``: found on the
-        due_since index, reaching back by the longest due period."""
+        """Entries whose due period contains ``moment``, but for deadlines a
+        booking settles: found on the due_since index, reaching back by the
+        longest due period."""
+        self.settle_pending()
         span = self.db.execute("SELECT max(due_until - due_since) FROM items").fetchone()[0] or 0
         return self.db.execute(
             "SELECT * FROM items INDEXED BY items_due WHERE due_since >= ? AND due_since <= ?"
-            " AND due_until > ? AND valid AND calendar IN (%s)" % ",".join("?" * len(calendars)),
+            " AND due_until > ? AND valid AND NOT (kind = 'deadline' AND settled)"
+            " AND calendar IN (%s)" % ",".join("?" * len(calendars)),
             (moment - span, moment, moment, *calendars)).fetchall()
 
     def blocking(self, calendar: str, low: int, high: int) -> list[sqlite3.Row]:

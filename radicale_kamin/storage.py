@@ -419,7 +419,8 @@ class Storage(multifilesystem.Storage):
                 if is_book:
                     self.index.update_contact(collection.path, href, facts)
                 else:
-                    self.index.update_item(collection.path, href, text)
+                    self.index.update_item(collection.path, href, text, settle=False)
+        self.index.settle_pending()
         for facts, previous in relink:
             if previous != facts:
                 self._rederive_linked(facts, previous)

@@ -234,6 +234,79 @@ def test_deadline_reminder_to_a_mobile_is_an_sms(client, assistant):
     assert poll(assistant, "2026-12-01T10:00:00+01:00")["calls"] == []
 
 
+def deadline_entry(uid="d", building="LG-d", due="20261228"):
+    return ics("\n".join([
+        "UID:" + uid, "DTSTAMP:20261101T100000Z", "DTSTART;VALUE=DATE:" + due,
+        "SUMMARY:Frist Kehrung", "X-KAMIN-KIND:deadline", "X-KAMIN-PHONE:089 7654321",
+        "X-KAMIN-BUILDING:" + building, ADDRESS]))
+
+
+def booking(uid, building, start, kind="external"):
+    return ics(event(uid, "X-KAMIN-KIND:" + kind, "X-KAMIN-PHONE:089 7654321",
+                     "X-KAMIN-BUILDING:" + building, ADDRESS, start=start,
+                     end=start[:9] + "120000Z"))
+
+
+def due_uids(client, now=MONDAY_10):
+    return [c["uid"] for c in poll(client, now, lease="false")["calls"]]
+
+
+def test_a_booking_in_another_calendar_settles_the_deadline_until_it_goes(app, client, assistant):
+    """Settlement is decided in the index on every write path: a booking of
+    the building in the window (in any calendar), its move out of the window,
+    its removal and a booking refused by the customer."""
+    ben = Client(app, "ben")
+    ben.mkcalendar("/ben/termine/")
+    client.put(CAL + "d.ics", deadline_entry())
+    assert due_uids(assistant) == ["d"]
+    assert ben.put("/ben/termine/b.ics", booking("b", "LG-d", "20261210T100000Z")).status == 201
+    assert due_uids(assistant) == []
+    assert due_uids(client) == []       # anna cannot read ben's calendar; still settled
+    # Moved past the due date: the deadline is due again.
+    ben.put("/ben/termine/b.ics", booking("b", "LG-d", "20270110T100000Z"))
+    assert due_uids(assistant) == ["d"]
+    ben.put("/ben/termine/b.ics", booking("b", "LG-d", "20261222T100000Z"))
+    assert due_uids(assistant) == []
+    # The customer refuses the booked appointment: no longer settled.
+    refused = booking("b", "LG-d", "20261222T100000Z", kind="internal").replace(
+        "END:VEVENT", "X-KAMIN-OUTCOME:rejected\r\nEND:VEVENT")
+    assert ben.put("/ben/termine/b.ics", refused).status in (201, 204)
+    assert due_uids(assistant) == ["d"]
+    ben.put("/ben/termine/b.ics", booking("b", "LG-d", "20261222T100000Z"))
+    assert ben.request("DELETE", "/ben/termine/b.ics").status == 200
+    assert due_uids(assistant) == ["d"]
+    # A booking of another building settles nothing.
+    ben.put("/ben/termine/c.ics", booking("c", "LG-other", "20261210T100000Z"))
+    assert due_uids(assistant) == ["d"]
+
+
+def test_a_booking_copied_in_from_outside_settles_the_deadline(app, client, assistant,
+                                                                 storage_folder):
+    client.put(CAL + "d.ics", deadline_entry())
+    assert due_uids(assistant) == ["d"]
+    folder = storage_folder / "collection-root" / "anna" / "termine"
+    (folder / "b.ics").write_text(booking("b", "LG-d", "20261210T100000Z"), encoding="utf-8")
+    assert due_uids(assistant) == []
+    os.remove(folder / "b.ics")
+    assert due_uids(assistant) == ["d"]
+    # A deleted index is rebuilt with the settlement decided.
+    (folder / "b.ics").write_text(booking("b", "LG-d", "20261210T100000Z"), encoding="utf-8")
+    os.remove(storage_folder / "kamin-index.sqlite")
+    assert due_uids(assistant) == []
+
+
+def test_settlement_left_pending_by_an_interrupted_run_is_decided_by_the_next_query(
+        app, client, assistant):
+    client.put(CAL + "d.ics", deadline_entry())
+    client.put(CAL + "b.ics", booking("b", "LG-d", "20261210T100000Z"))
+    index = app._storage.index
+    # As if a run had stopped after writing the rows, before deciding.
+    index.db.execute("UPDATE items SET settled = 0")
+    index.db.execute("INSERT INTO unsettled VALUES ('LG-d')")
+    assert due_uids(assistant) == []
+    assert index.db.execute("SELECT count(*) FROM unsettled").fetchone()[0] == 0
+
+
 def test_edited_file_and_deleted_index_still_answer_correctly(storage_folder):
     app = Application(load_config(storage_folder, storage={"kamin_index_verify_seconds": "0"}))
     anna, assistant = Client(app, "anna"), Client(app, "assistant")
