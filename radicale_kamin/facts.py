@@ -34,6 +34,7 @@ class ItemFacts:
     range_start: int = TIMESTAMP_MIN    # enclosing time range (POSIX seconds)
     range_end: int = TIMESTAMP_MAX
     exact: bool = False                 # range equals Radicale's own
+    plain: bool = False                 # read without vobject (plain_item)
     recurring: bool = False
     valid: bool = True                  # False: derivation refused the entry
     kind: Optional[str] = None
@@ -116,6 +117,56 @@ def item_header(text: str) -> tuple[Optional[str], Optional[str], Optional[tuple
     return uid, first.name, (timing[0], timing[2]) if timing else None
 
 
+_NOT_PLAIN = ("RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID")
+
+
+def plain_item(text: str) -> Optional[tuple[str, str, tuple[int, int]]]:
+    """(UID, component, time range) of an item whose text Radicale may keep
+    as it is — one single VEVENT (time zones and alarms aside), CRLF lines,
+    a time range ``_event_range`` computes exactly as Radicale — or None
+    when only vobject can tell (recurring, to-dos, odd files).
+
+    The storage plugin reads such a file without vobject when Radicale's
+    item cache lacks it: its text is served as stored and its ETag is the
+    hash of that text, so the ETag is a function of the file alone — the
+    same whether or not Radicale's cache survived, and the same the side
+    index keeps (``index.etag_of``).
+    """
+    try:
+        calendar = icslines.parse(text)
+    except ValueError:
+        return None
+    return _plain_header(text, calendar)
+
+
+def _plain_header(text: str, calendar: icslines.Component
+                  ) -> Optional[tuple[str, str, tuple[int, int]]]:
+    if not text.endswith("\r\n") or text.count("\n") != text.count("\r\n") \
+            or text.count("\r") != text.count("\r\n"):
+        return None
+    if calendar.name != "VCALENDAR":
+        return None
+    components = [c for c in calendar.lines if isinstance(c, icslines.Component)]
+    events = [c for c in components if c.name == "VEVENT"]
+    if len(events) != 1 or any(c.name not in ("VEVENT", "VTIMEZONE") for c in components):
+        return None
+    event = events[0]
+    if any(c.name != "VALARM" for c in event.lines if isinstance(c, icslines.Component)):
+        return None
+    uid_line = event.first("UID")
+    uid = uid_line.value if uid_line is not None else ""
+    if (not uid or uid != uid.strip() or "\\" in uid or any(event.first(name) for name in _NOT_PLAIN)
+            or (event.first("DTEND") and event.first("DURATION"))):
+        return None
+    try:
+        timing = _event_range(event)
+    except ValueError:
+        return None
+    if timing is None:
+        return None
+    return uid, "VEVENT", (timing[0], timing[2])
+
+
 def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
     """The index row of an item. Raises ValueError for text that is not an
     iCalendar object at all."""
@@ -129,6 +180,7 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
     uid = icslines.unescape_text(uid_line.value) if uid_line else None
     if first.name != "VEVENT":
         return ItemFacts(uid=uid, component=first.name)
+    plain = _plain_header(text, calendar) is not None
     masters = [e for e in components if e.first("RECURRENCE-ID") is None]
     master = masters[0] if masters else components[0]
     recurring = (len(components) > 1 or any(master.first(n) for n in ("RRULE", "RDATE")))
@@ -136,7 +188,7 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
         timing = _event_range(master)
     except ValueError:
         timing = None
-    facts: dict = dict(uid=uid, component="VEVENT", recurring=recurring)
+    facts: dict = dict(uid=uid, component="VEVENT", recurring=recurring, plain=plain)
     if timing is not None:
         start, end, enclosing_end, all_day = timing
         facts.update(start=start, end=end, all_day=all_day)

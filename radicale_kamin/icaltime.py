@@ -11,6 +11,8 @@ from radicale_kamin import icslines
 
 UTC = dt.timezone.utc
 
+_DATE = re.compile(r"\d{8}")
+_DATE_TIME = re.compile(r"\d{8}T\d{6}[Zz]?")
 _DURATION = re.compile(r"([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
@@ -29,10 +31,12 @@ def parse_when(line: icslines.Line) -> tuple[dt.datetime, bool]:
     dates count as UTC, as in Radicale's filters. Raises ValueError (also for
     a TZID zoneinfo does not know)."""
     value = line.value.strip()
-    if re.fullmatch(r"\d{8}", value):
-        day = dt.datetime.strptime(value, "%Y%m%d")
-        return day.replace(tzinfo=UTC), True
-    moment = dt.datetime.strptime(value.rstrip("Zz"), "%Y%m%dT%H%M%S")
+    if _DATE.fullmatch(value):
+        return dt.datetime(int(value[:4]), int(value[4:6]), int(value[6:8]), tzinfo=UTC), True
+    if not _DATE_TIME.fullmatch(value):
+        raise ValueError("not an iCalendar DATE or DATE-TIME: %r" % value)
+    moment = dt.datetime(int(value[:4]), int(value[4:6]), int(value[6:8]),   # strptime: 5x slower
+                         int(value[9:11]), int(value[11:13]), int(value[13:15]))
     if value.endswith(("Z", "z")):
         return moment.replace(tzinfo=UTC), False
     tzid = line.param("TZID")

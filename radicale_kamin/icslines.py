@@ -122,8 +122,10 @@ class Component:
                 if isinstance(line, Line) and line.name == name]
 
     def first(self, name: str) -> Optional[Line]:
-        found = self.props(name)
-        return found[0] if found else None
+        for line in self.lines:
+            if type(line) is Line and line.name == name:
+                return line
+        return None
 
     def components(self, name: str) -> Iterator["Component"]:
         for line in self.lines:

@@ -295,6 +295,19 @@ def test_a_booking_copied_in_from_outside_settles_the_deadline(app, client, assi
     assert due_uids(assistant) == []
 
 
+def test_etag_of_an_entry_copied_in_from_outside_is_accepted_by_the_outcome(
+        client, assistant, storage_folder):
+    """The ETag due-calls hands out for a file Radicale did not write is the
+    one Radicale checks, so the outcome is not refused as stale."""
+    folder = storage_folder / "collection-root" / "anna" / "termine"
+    (folder / "a.ics").write_text(appointment("a"), encoding="utf-8")
+    call, = poll(assistant)["calls"]
+    assert call["etag"] == client.get(CAL + "a.ics").headers["etag"]
+    response = post(assistant, "calls/a/outcome", {"outcome": "confirmed", "etag": call["etag"]},
+                    MONDAY_10)
+    assert response.status == 200, response.text
+
+
 def test_settlement_left_pending_by_an_interrupted_run_is_decided_by_the_next_query(
         app, client, assistant):
     client.put(CAL + "d.ics", deadline_entry())

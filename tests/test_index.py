@@ -8,6 +8,7 @@ import pytest
 from radicale import Application
 
 from conftest import Client, event, ics, load_config
+from radicale_kamin.facts import item_facts
 
 CAL = "/anna/termine/"
 
@@ -214,3 +215,111 @@ def test_etag_of_a_file_written_outside_survives_losing_radicales_cache(client, 
     if cache.exists():
         cache.unlink()
     assert client.get(CAL + "outside.ics").headers["etag"] == first
+
+
+def _radicale_etag_of_text(text: str) -> str:
+    from radicale.item import get_etag
+    return get_etag(text)
+
+
+def _drop_item_cache(storage_folder, name):
+    cache = _file(storage_folder, ".Radicale.cache") / "item" / name
+    if cache.exists():
+        cache.unlink()
+
+
+def test_plain_file_written_outside_is_served_as_stored_with_the_index_etag(
+        client, app, storage_folder):
+    """Read without vobject: the text as in the file, its hash as ETag — the
+    same the side index hands out, before and after Radicale's cache goes."""
+    text = ics(event("outside", "X-KAMIN-BUILDING:LG-77"), timezone=True)
+    _file(storage_folder, "outside.ics").write_bytes(text.encode())
+    assert report(client, building_query("LG-77")) == ["outside.ics"]
+    response = client.get(CAL + "outside.ics")
+    assert response.text == text
+    assert response.headers["etag"] == _radicale_etag_of_text(text)
+    row, = app._storage.index.rows("href='outside.ics'")
+    assert row["etag"] == response.headers["etag"]
+    _drop_item_cache(storage_folder, "outside.ics")
+    assert client.get(CAL + "outside.ics").headers["etag"] == row["etag"]
+
+
+def test_entry_written_through_the_plugin_keeps_its_etag_when_radicales_cache_goes(
+        client, storage_folder):
+    response = client.put(CAL + "a.ics", ics(event(
+        "a", "X-KAMIN-KIND:internal", "X-KAMIN-PHONE:089 123456",
+        "LOCATION:Hauptstraße 12\\, 80331 München")))
+    etag = response.headers["etag"]
+    _drop_item_cache(storage_folder, "a.ics")
+    again = client.get(CAL + "a.ics")
+    assert again.headers["etag"] == etag
+    assert "X-KAMIN-STATUS:planned" in again.text
+
+
+@pytest.mark.parametrize("body", [
+    # recurring: Radicale (vobject) reads it; the index asks Radicale for its ETag
+    "UID:weekly\nDTSTAMP:20261101T100000Z\nDTSTART:20261102T080000Z\nDTEND:20261102T083000Z\n"
+    "RRULE:FREQ=WEEKLY;BYDAY=MO\nSUMMARY:Teamrunde",
+    event("lf-only"),       # written with bare LF line endings below
+])
+def test_index_etag_of_a_file_only_vobject_reads_is_radicales(client, app, storage_folder, body):
+    text = ics(body)
+    if "lf-only" in body:
+        text = text.replace("\r\n", "\n")
+    name = "odd.ics"
+    _file(storage_folder, name).write_bytes(text.encode())
+    app._storage.index.sync()
+    row, = app._storage.index.rows("href=?", (name,))
+    served = client.get(CAL + name)
+    assert row["etag"] == served.headers["etag"] != _radicale_etag_of_text(text)
+    _drop_item_cache(storage_folder, name)
+    assert client.get(CAL + name).headers["etag"] == row["etag"]
+
+
+PLAIN = [
+    event("utc"),
+    "UID:allday\nDTSTAMP:20261101T100000Z\nDTSTART;VALUE=DATE:20261209\nSUMMARY:Frist",
+    "UID:days\nDTSTAMP:20261101T100000Z\nDTSTART;VALUE=DATE:20261209\n"
+    "DTEND;VALUE=DATE:20261212\nSUMMARY:Urlaub",
+    "UID:berlin\nDTSTAMP:20261101T100000Z\nDTSTART;TZID=Europe/Berlin:20261025T023000\n"
+    "DTEND;TZID=Europe/Berlin:20261025T033000\nSUMMARY:Zeitumstellung",
+    "UID:summer\nDTSTAMP:20261101T100000Z\nDTSTART;TZID=Europe/Berlin:20260715T090000\n"
+    "DURATION:PT90M\nSUMMARY:Sommer",
+    "UID:floating\nDTSTAMP:20261101T100000Z\nDTSTART:20261209T120000\nDURATION:PT1H\nSUMMARY:x",
+    "UID:instant\nDTSTAMP:20261101T100000Z\nDTSTART:20261209T120000Z\nSUMMARY:Moment",
+    "UID:zero\nDTSTAMP:20261101T100000Z\nDTSTART:20261209T120000Z\nDURATION:PT0S\nSUMMARY:z",
+    event("alarm", "BEGIN:VALARM\nACTION:DISPLAY\nDESCRIPTION:x\nTRIGGER:-PT15M\nEND:VALARM"),
+]
+
+
+@pytest.mark.parametrize("body", PLAIN)
+def test_plain_reading_gives_radicales_own_facts(body):
+    """What the storage caches without vobject — UID, component, time range
+    — equals what Radicale computes with vobject."""
+    from radicale import item as radicale_item
+    from radicale_kamin.facts import plain_item
+    text = ics(body, timezone=True)
+    vobject_item, = radicale_item.read_components(text)
+    item = radicale_item.Item(collection_path="anna/termine", vobject_item=vobject_item)
+    assert plain_item(text) == (item.uid, item.component_name, item.time_range)
+    assert item_facts(text).plain
+
+
+@pytest.mark.parametrize("text", [
+    ics("UID:r\nDTSTAMP:20261101T100000Z\nDTSTART:20261102T080000Z\nRRULE:FREQ=DAILY;COUNT=2"),
+    ics(event("a"), event("b")),
+    ics(event("lf")).replace("\r\n", "\n"),
+    ics(event("both", "DURATION:PT0S")),
+    ics("UID:nostart\nDTSTAMP:20261101T100000Z\nSUMMARY:x"),
+    ics("DTSTAMP:20261101T100000Z\nDTSTART:20261102T080000Z\nSUMMARY:no uid"),
+    ics("UID:zone\nDTSTART;TZID=Mars/Olympus:20261102T080000\nSUMMARY:x"),
+    ics(event("todo")).replace("VEVENT", "VTODO"),
+    "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20261102T080000Z\r\n",
+])
+def test_items_only_vobject_can_read_are_not_plain(text):
+    from radicale_kamin.facts import plain_item
+    assert plain_item(text) is None
+    try:
+        assert not item_facts(text).plain
+    except ValueError:
+        pass                # not an iCalendar object at all
