@@ -1,11 +1,13 @@
 """Bad input: a 4xx that names the problem, nothing stored, and no customer
 data in the log."""
 
+import base64
 import logging
 
 import pytest
+from radicale import Application
 
-from conftest import Client, event, ics
+from conftest import Client, event, ics, load_config
 from radicale_kamin.wsgi import ReadableRefusals
 
 CAL = "/anna/termine/"
@@ -117,3 +119,21 @@ def test_debug_level_keeps_radicales_detail(client, caplog):
     caplog.set_level(logging.DEBUG, logger="radicale")
     client.put(CAL + "x.ics", MALFORMED["line without colon"])
     assert "Bad PUT request" in caplog.text
+
+
+
+@pytest.mark.parametrize("credentials", [
+    "Basic " + base64.b64encode(b"anna-without-colon").decode(),
+    "Basic not base64 at all!",
+    "Basic",
+    "Basic äöü",
+])
+def test_malformed_basic_authorization_is_a_401_not_a_500(storage_folder, credentials):
+    """Stock Radicale's htpasswd answers these with 500 before any plugin
+    runs; radicale_kamin.auth asks for credentials again."""
+    stock = Application(load_config(storage_folder, auth={"type": "htpasswd"}))
+    assert Client(stock, None).request("PROPFIND", CAL, authorization=credentials).status == 500
+    app = Application(load_config(storage_folder))
+    response = Client(app, None).request("PROPFIND", CAL, authorization=credentials)
+    assert response.status == 401
+    assert response.headers["www-authenticate"].startswith("Basic")
