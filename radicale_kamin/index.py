@@ -36,7 +36,7 @@ from radicale_kamin.facts import ItemFacts, due_period, item_facts, settled_dead
 
 logger = logging.getLogger("radicale")
 
-SCHEMA_VERSION = "12"
+SCHEMA_VERSION = "13"
 INDEX_FILE = "kamin-index.sqlite"
 RADICALE_CACHE = ".Radicale.cache"
 _FACT_COLUMNS = [f.name for f in fields(ItemFacts)]
@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (calendar, href)
 );
 CREATE INDEX IF NOT EXISTS items_uid ON items (calendar, uid);
-CREATE INDEX IF NOT EXISTS items_range ON items (calendar, range_start);
+CREATE INDEX IF NOT EXISTS items_range ON items (calendar, exact, range_start);
+CREATE INDEX IF NOT EXISTS items_range_span ON items (calendar, exact, (range_end - range_start));
 CREATE INDEX IF NOT EXISTS items_building ON items (building);
 CREATE INDEX IF NOT EXISTS items_state ON items (state);
 CREATE INDEX IF NOT EXISTS items_start ON items (start);
@@ -477,8 +478,14 @@ class SideIndex:
         """Items that may match a REPORT: a superset of Radicale's prefilter,
         narrowed in SQL by a positive building text-match (the caller
         decides exactly)."""
-        where = ["calendar=?", "range_start < ?", "range_end > ?"]
-        parameters: list = [calendar, end, start]
+        # Exact ranges are found on the range index, reaching back by the
+        # calendar's longest one; the others (recurring, to-dos) are few.
+        span = self.db.execute(
+            "SELECT max(range_end - range_start) FROM items WHERE calendar=? AND exact=1",
+            (calendar,)).fetchone()[0] or 0
+        where = ["calendar=?", "((exact=1 AND range_start >= ? AND range_start < ?)"
+                 " OR (exact=0 AND range_start < ?))", "range_end > ?"]
+        parameters: list = [calendar, start - span, end, end, start]
         if component is not None:
             where.append("component=?")
             parameters.append(component)

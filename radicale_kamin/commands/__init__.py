@@ -21,7 +21,7 @@ def radicale_config(path: str) -> Any:
 
 def staff_users(configuration: Any) -> Iterator[str]:
     """The users of the htpasswd file, except the assistant."""
-    if configuration.get("auth", "type") != "htpasswd":
+    if configuration.get("auth", "type") not in ("htpasswd", "radicale_kamin.auth"):
         return
     with open(configuration.get("auth", "htpasswd_filename"), encoding="utf-8") as f:
         for line in f:
