@@ -39,6 +39,7 @@ logger = logging.getLogger("radicale")
 SCHEMA_VERSION = "13"
 INDEX_FILE = "kamin-index.sqlite"
 RADICALE_CACHE = ".Radicale.cache"
+CACHE_KIB = 64 * 1024
 _FACT_COLUMNS = [f.name for f in fields(ItemFacts)]
 SETTLEMENT_KINDS = (*BOOKING_KINDS, "deadline")      # the rows that settle or are settled
 _SETTLEMENT_SQL = "(%s)" % ", ".join("'%s'" % kind for kind in SETTLEMENT_KINDS)
@@ -144,6 +145,9 @@ class SideIndex:
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
+        # SQLite's default 2 MB page cache makes indexing a large storage
+        # seek for every row (an index of 265,000 entries is 200 MB).
+        connection.execute("PRAGMA cache_size=-%d" % CACHE_KIB)
         connection.executescript(_SCHEMA)
         row = connection.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None:
@@ -345,21 +349,33 @@ class SideIndex:
         if progress is None and total >= 2000:
             progress = _log_progress
         done = 0
-        for calendar, hrefs, mtime in plans:
-            for batch_start in range(0, len(hrefs), 500):
-                with self.transaction():
-                    for href in hrefs[batch_start:batch_start + 500]:
-                        self._index_file(calendar, href)
-                        done += 1
-                        if progress:
-                            progress(done, total)
-            if mtime is not None:
-                # Noted only once the files are in: an interrupted run is
-                # picked up again by the next query.
-                self.db.execute("INSERT OR REPLACE INTO calendars VALUES (?, ?)",
-                                (calendar, mtime))
+        for number, (calendar, hrefs, mtime) in enumerate(plans):
+            # One thread indexes a calendar at a time (a request and the
+            # background check would otherwise both read every new file);
+            # a plan made before waiting is made again.
+            lock = _calendar_lock(self.path, calendar)
+            if not lock.acquire(blocking=False):
+                lock.acquire()
+                hrefs, mtime = self._stale_files(calendar, full)
+            elif number > 0 and hrefs:
+                hrefs, mtime = self._stale_files(calendar, full)
+            try:
+                for batch_start in range(0, len(hrefs), 500):
+                    with self.transaction():
+                        for href in hrefs[batch_start:batch_start + 500]:
+                            self._index_file(calendar, href)
+                            done += 1
+                            if progress:
+                                progress(min(done, total), total)
+                if mtime is not None:
+                    # Noted only once the files are in: an interrupted run
+                    # is picked up again by the next query.
+                    self.db.execute("INSERT OR REPLACE INTO calendars VALUES (?, ?)",
+                                    (calendar, mtime))
+            finally:
+                lock.release()
         self.settle_pending()
-        return total
+        return done
 
     def transaction(self):
         """``with index.transaction():`` — one commit for many rows."""
@@ -610,6 +626,14 @@ class SideIndex:
         else:
             cursor = self.db.execute("DELETE FROM leases WHERE uid=?", (uid,))
         return cursor.rowcount
+
+
+_CALENDAR_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+
+
+def _calendar_lock(index_path: str, calendar: str) -> threading.Lock:
+    with _VERIFIERS_LOCK:
+        return _CALENDAR_LOCKS.setdefault((index_path, calendar), threading.Lock())
 
 
 def _log_progress(done: int, total: int) -> None:

@@ -323,3 +323,27 @@ def test_items_only_vobject_can_read_are_not_plain(text):
         assert not item_facts(text).plain
     except ValueError:
         pass                # not an iCalendar object at all
+
+
+def test_two_threads_indexing_a_calendar_read_each_file_once(client, app, storage_folder):
+    """A request and the background check arriving at a calendar full of new
+    files: one indexes it, the other waits and finds nothing left."""
+    import threading
+    for number in range(300):
+        _file(storage_folder, "n%03d.ics" % number).write_text(
+            ics(event("n%03d" % number, "X-KAMIN-BUILDING:LG-%d" % number)), encoding="utf-8")
+    index = app._storage.index
+    read, original = [], index._index_file
+
+    def counting(calendar, href):
+        read.append(href)
+        original(calendar, href)
+
+    index._index_file = counting
+    threads = [threading.Thread(target=index.sync, args=(["anna/termine"],)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(read) == ["n%03d.ics" % n for n in range(300)]
+    assert report(client, building_query("LG-299")) == ["n299.ics"]
