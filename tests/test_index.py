@@ -347,3 +347,33 @@ def test_two_threads_indexing_a_calendar_read_each_file_once(client, app, storag
         thread.join()
     assert sorted(read) == ["n%03d.ics" % n for n in range(300)]
     assert report(client, building_query("LG-299")) == ["n299.ics"]
+
+
+def _row(calendar, href, text):
+    from dataclasses import asdict
+    return {"calendar": calendar, "href": href, **asdict(item_facts(text))}
+
+
+def test_settled_deadlines_per_building_whichever_calendar_holds_the_booking():
+    from radicale_kamin.calls import CallSettings
+    from radicale_kamin.facts import settled_deadlines
+
+    def deadline(uid, building):
+        return ics("UID:%s\nDTSTAMP:20261101T100000Z\nDTSTART;VALUE=DATE:20261228\n"
+                   "SUMMARY:Frist\nX-KAMIN-KIND:deadline\nX-KAMIN-BUILDING:%s" % (uid, building))
+
+    rows = [
+        _row("anna/termine", "d1.ics", deadline("d1", "LG-1")),
+        _row("anna/termine", "d2.ics", deadline("d2", "LG-2")),
+        _row("anna/termine", "d3.ics", deadline("d3", "LG-3")),
+        _row("ben/termine", "b1.ics", ics(event("b1", "X-KAMIN-KIND:external",
+                                                 "X-KAMIN-BUILDING:LG-1", start="20261210T090000Z",
+                                                 end="20261210T100000Z"))),
+        _row("ben/termine", "b2.ics", ics(event("b2", "X-KAMIN-KIND:external",    # after the due date
+                                                 "X-KAMIN-BUILDING:LG-2", start="20270110T090000Z",
+                                                 end="20270110T100000Z"))),
+        _row("ben/termine", "b3.ics", ics(event("b3", "X-KAMIN-BUILDING:LG-3"))),  # not a booking
+    ]
+    assert settled_deadlines(rows, CallSettings()) == {
+        ("anna/termine", "d1.ics"): True, ("anna/termine", "d2.ics"): False,
+        ("anna/termine", "d3.ics"): False}
