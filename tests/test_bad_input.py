@@ -137,3 +137,10 @@ def test_malformed_basic_authorization_is_a_401_not_a_500(storage_folder, creden
     response = Client(app, None).request("PROPFIND", CAL, authorization=credentials)
     assert response.status == 401
     assert response.headers["www-authenticate"].startswith("Basic")
+
+
+def test_the_auth_plugin_keeps_successful_logins_like_radicales_htpasswd(app):
+    """bcrypt costs ~80 ms: the polling assistant must not pay it per request."""
+    assert app._auth._cache_logins is True
+    Client(app, "assistant").get("/.web/kamin/api/staff")
+    assert len(app._auth._cache_successful) == 1
