@@ -137,9 +137,10 @@ class SideIndex:
         self.version = "%s/%s" % (SCHEMA_VERSION, hashlib.sha256(
             repr(call_settings).encode()).hexdigest()[:12])
         self.verify_seconds = verify_seconds
-        # Radicale's ETag of an item that is not plain (facts.plain_item),
-        # given (calendar, href): the storage plugin sets it.
-        self.etag_reader: Optional[Callable[[str, str], Optional[str]]] = None
+        # Radicale's ETag of a file read from disk where it is not the hash
+        # of its text, given (calendar, href, text, stat, plain): the
+        # storage plugin sets it.
+        self.etag_reader: Optional[Callable[..., Optional[str]]] = None
         self._local = threading.local()
 
     # --- connection ---------------------------------------------------------
@@ -210,26 +211,31 @@ class SideIndex:
         path = os.path.join(self._calendar_dir(calendar), href)
         try:
             stat = os.stat(path)
-            with open(path, encoding="utf-8", newline="") as f:
-                text = f.read()
+            with open(path, "rb") as f:
+                raw = f.read()
         except FileNotFoundError:
             self.remove_item(calendar, href)
             return
         try:
+            text = raw.decode("utf-8")
             facts = item_facts(text, self.settings)
-        except (ValueError, UnicodeDecodeError):
+        except ValueError:                  # also UnicodeDecodeError
             logger.warning("Side index: %s/%s is not a readable iCalendar item", calendar, href)
+            text = raw.decode("utf-8", "replace")
             facts = ItemFacts(uid=None, component=None, valid=False)
-        self._store(calendar, href, stat, text, facts, self._radicale_etag(calendar, href, facts))
+        self._store(calendar, href, stat, text, facts,
+                    self._radicale_etag(calendar, href, text, stat, facts))
 
-    def _radicale_etag(self, calendar: str, href: str, facts: ItemFacts) -> Optional[str]:
-        """The ETag Radicale gives a file read from disk: the hash of its
-        text when it is plain (the storage plugin reads it so), else of
-        vobject's re-serialisation, which only Radicale can tell."""
-        if self.etag_reader is None or facts.plain:
+    def _radicale_etag(self, calendar: str, href: str, text: str, stat: os.stat_result,
+                       facts: ItemFacts) -> Optional[str]:
+        """The ETag Radicale gives a file read from disk, where it is not
+        the hash of the text: an entry in Radicale's item cache from before
+        the plugin, or vobject's re-serialisation of what is not plain —
+        only the storage plugin (``etag_reader``) can tell."""
+        if self.etag_reader is None or not facts.valid and facts.uid is None:
             return None
         try:
-            return self.etag_reader(calendar, href)
+            return self.etag_reader(calendar, href, text, stat, facts.plain)
         except Exception as e:          # a broken file: Radicale skips it too
             logger.debug("Side index: no ETag from Radicale for %s/%s: %s", calendar, href, e)
             return None

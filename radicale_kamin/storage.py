@@ -314,13 +314,24 @@ class Storage(multifilesystem.Storage):
         self.index.start_verifier(lambda: self.acquire_lock("r", "kamin-index-check"))
         _install_guards()
 
-    def _radicale_etag(self, calendar: str, href: str) -> Optional[str]:
-        """Radicale's ETag of an item in ``calendar`` (a sane path), as its
-        GET would answer — for the side index, where only vobject can tell."""
+    def _radicale_etag(self, calendar: str, href: str, text: str, stat: os.stat_result,
+                       plain: bool) -> Optional[str]:
+        """Radicale's ETag of an item in ``calendar`` (a sane path) as its
+        GET would answer, for the side index; None where that is the hash
+        of ``text``. A plain item is looked up in Radicale's cache only (an
+        entry cached before the plugin came keeps its ETag; without one the
+        plugin reads the file as it is); the others need vobject."""
         folder = pathutils.path_to_filesystem(
             self._get_collection_root_folder(), calendar, self._is_collision_free)
         collection = self._collection_class(self, pathutils.unstrip_path(calendar, True),
                                             filesystem_path=folder)
+        if plain:
+            if self._use_mtime_and_size_for_item_cache:
+                cache_hash = collection._item_cache_mtime_and_size(stat.st_size, stat.st_mtime_ns)
+            else:
+                cache_hash = collection._item_cache_hash(text.encode(collection._encoding))
+            cached = super(Collection, collection)._load_item_cache(href, cache_hash)
+            return cached.etag if cached is not None else None
         item = collection._get(href, verify_href=False)
         return item.etag if item is not None else None
 

@@ -308,6 +308,26 @@ def test_etag_of_an_entry_copied_in_from_outside_is_accepted_by_the_outcome(
     assert response.status == 200, response.text
 
 
+def test_etag_cached_by_stock_radicale_before_the_plugin_is_kept(tmp_path):
+    """An upgrade: stock Radicale served a file another program wrote (its
+    cache holds the hash of vobject's re-serialisation). The plugin's index
+    hands out that same ETag, so an outcome with it is accepted."""
+    folder = tmp_path / "collections"
+    stock = Client(Application(load_config(folder, storage={"type": "multifilesystem"})), "anna")
+    stock.mkcalendar(CAL)
+    (folder / "collection-root" / "anna" / "termine" / "a.ics").write_text(
+        appointment("a"), encoding="utf-8")
+    stock_etag = stock.get(CAL + "a.ics").headers["etag"]
+    app = Application(load_config(folder))
+    anna, assistant = Client(app, "anna"), Client(app, "assistant")
+    assert anna.get(CAL + "a.ics").headers["etag"] == stock_etag
+    call, = poll(assistant)["calls"]
+    assert call["etag"] == stock_etag
+    response = post(assistant, "calls/a/outcome", {"outcome": "confirmed", "etag": call["etag"]},
+                    MONDAY_10)
+    assert response.status == 200, response.text
+
+
 def test_settlement_left_pending_by_an_interrupted_run_is_decided_by_the_next_query(
         app, client, assistant):
     client.put(CAL + "d.ics", deadline_entry())

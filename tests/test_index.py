@@ -377,3 +377,13 @@ def test_settled_deadlines_per_building_whichever_calendar_holds_the_booking():
     assert settled_deadlines(rows, CallSettings()) == {
         ("anna/termine", "d1.ics"): True, ("anna/termine", "d2.ics"): False,
         ("anna/termine", "d3.ics"): False}
+
+
+def test_a_file_that_is_not_utf8_is_skipped_not_a_500(client, app, storage_folder):
+    client.put(CAL + "a.ics", ics(event("a", "X-KAMIN-BUILDING:LG-1")))
+    _file(storage_folder, "latin1.ics").write_bytes(
+        ics(event("latin1", "X-KAMIN-BUILDING:LG-1", summary="Kehrung Müller")).encode("latin-1"))
+    assert report(client, building_query("LG-1")) == ["a.ics"]
+    row, = app._storage.index.rows("href='latin1.ics'")
+    assert not row["valid"]
+    assert client.put(CAL + "b.ics", ics(event("b"))).status == 201
