@@ -245,16 +245,19 @@ class SideIndex:
         and decide its building's settlement now, else ``settle_pending``
         later — for many writes in a row)."""
         path = os.path.join(self._calendar_dir(calendar), href)
-        self._store(calendar, href, os.stat(path), text, item_facts(text, self.settings))
-        self._note_directory(calendar)
-        if settle:
-            self.settle_pending()
+        facts = item_facts(text, self.settings)
+        with self._transaction_unless_open():       # one commit, not four
+            self._store(calendar, href, os.stat(path), text, facts)
+            self._note_directory(calendar)
+            if settle:
+                self.settle_pending()
 
     def remove_item(self, calendar: str, href: str) -> None:
-        self._mark_unsettled("calendar=? AND href=?", (calendar, href))
-        self.db.execute("DELETE FROM items WHERE calendar=? AND href=?", (calendar, href))
-        self._note_directory(calendar)
-        self.settle_pending()
+        with self._transaction_unless_open():
+            self._mark_unsettled("calendar=? AND href=?", (calendar, href))
+            self.db.execute("DELETE FROM items WHERE calendar=? AND href=?", (calendar, href))
+            self._note_directory(calendar)
+            self.settle_pending()
 
     def remove_collection(self, path: str) -> None:
         """A collection and everything below it was deleted."""
