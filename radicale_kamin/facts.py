@@ -97,26 +97,6 @@ def _moment(value: Optional[str]) -> Optional[int]:
     return _epoch(dt.datetime.fromisoformat(value))
 
 
-def item_header(text: str) -> tuple[Optional[str], Optional[str], Optional[tuple[int, int]]]:
-    """(UID, component, exact enclosing time range or None) — what Radicale
-    caches of an item, without deriving anything."""
-    calendar = icslines.parse(text)
-    components = [c for c in calendar.lines
-                  if isinstance(c, icslines.Component) and c.name != "VTIMEZONE"]
-    if not components:
-        return None, None, None
-    first = components[0]
-    uid_line = first.first("UID")
-    uid = icslines.unescape_text(uid_line.value) if uid_line else None
-    if first.name != "VEVENT" or len(components) > 1 or first.first("RRULE") or first.first("RDATE"):
-        return uid, first.name, None
-    try:
-        timing = _event_range(first)
-    except ValueError:
-        return uid, first.name, None
-    return uid, first.name, (timing[0], timing[2]) if timing else None
-
-
 _NOT_PLAIN = ("RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID")
 
 

@@ -35,7 +35,7 @@ from radicale_kamin import availability, privacy, profile
 from radicale_kamin.calls import OPTION_NAMES, CallSettings
 from radicale_kamin.contact import ContactFacts, normalise_contact, read_contact
 from radicale_kamin.entry import Contact, Settings
-from radicale_kamin.facts import item_header, plain_item
+from radicale_kamin.facts import plain_item
 from radicale_kamin.index import SideIndex, building_match
 from radicale_kamin.recurrence import check_recurrence
 from radicale_kamin.workhours import DEFAULT_WORKING_HOURS, WorkingHoursBook, parse_working_hours
@@ -422,9 +422,10 @@ class Storage(multifilesystem.Storage):
         Radicale's cached facts (UID, component, time range) read from the
         text instead of a vobject parse (5 ms each; imports write
         thousands)."""
-        uid, component, time_range = item_header(text)
-        if component is None or time_range is None:
+        plain = plain_item(text)
+        if plain is None:
             return radicale_item.Item(collection_path=collection_path, text=text)
+        uid, component, time_range = plain
         return radicale_item.Item(collection_path=collection_path, text=text, uid=uid,
                                   name="VCALENDAR", component_name=component,
                                   time_range=time_range)
