@@ -665,7 +665,9 @@ def print_table(args, results: Results) -> None:
     elif not args.skip_stock:
         print("every REPORT returned the same hrefs on both servers")
     if results.etag_differences:
-        print("same hrefs, but the ETags of unchanged files differ between plugin and stock:")
+        print("same hrefs, but the ETags of unchanged files differ between plugin and stock"
+              " (expected for files written outside Radicale: the plugin's ETag is the hash of"
+              " the file, stock's of vobject's re-serialisation — docs/entry-profile.md):")
         for text in results.etag_differences:
             print("  " + text)
     elif not args.skip_stock:

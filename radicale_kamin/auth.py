@@ -15,6 +15,7 @@ from radicale import httputils
 from radicale.auth import htpasswd
 from radicale.log import logger
 
+
 class _AsHtpasswd:
     """The configuration as Radicale's own htpasswd type sees it: Radicale
     keeps successful logins (``cache_logins``) only for types it knows, and
@@ -46,8 +47,10 @@ class Auth(htpasswd.Auth):
             # The same steps as radicale.app's, which raise on bad input.
             text = httputils.decode_request(self.configuration, environ, base64.b64decode(
                 header[len("Basic"):].strip().encode("ascii")))
-            text.split(":", 1)[1]
-        except (ValueError, IndexError, binascii.Error, UnicodeError):
+            malformed = ":" not in text
+        except (ValueError, binascii.Error, UnicodeError):
+            malformed = True
+        if malformed:
             logger.info("Malformed Basic authorization header: treated as no credentials")
             del environ["HTTP_AUTHORIZATION"]
         return found
