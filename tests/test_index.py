@@ -228,10 +228,16 @@ def _drop_item_cache(storage_folder, name):
         cache.unlink()
 
 
+@pytest.mark.parametrize("keyed_by_mtime", ["False", "True"])
 def test_plain_file_written_outside_is_served_as_stored_with_the_index_etag(
-        client, app, storage_folder):
+        storage_folder, keyed_by_mtime):
     """Read without vobject: the text as in the file, its hash as ETag — the
-    same the side index hands out, before and after Radicale's cache goes."""
+    same the side index hands out, before and after Radicale's cache goes
+    (whether Radicale keys its cache by content or by mtime and size)."""
+    app = Application(load_config(storage_folder, storage={
+        "use_mtime_and_size_for_item_cache": keyed_by_mtime}))
+    client = Client(app, "anna")
+    client.mkcalendar(CAL)
     text = ics(event("outside", "X-KAMIN-BUILDING:LG-77"), timezone=True)
     _file(storage_folder, "outside.ics").write_bytes(text.encode())
     assert report(client, building_query("LG-77")) == ["outside.ics"]
