@@ -147,12 +147,31 @@ class SideIndex:
 
     def _open(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            self._prepare(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _prepare(self, connection: sqlite3.Connection) -> None:
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         # SQLite's default 2 MB page cache makes indexing a large storage
         # seek for every row (an index of 265,000 entries is 200 MB).
         connection.execute("PRAGMA cache_size=-%d" % CACHE_KIB)
+        # Radicale serves each request in a thread of its own, so connections
+        # are opened often: the whole file is checked once per process (5 ms
+        # at 265,000 entries), later connections only read its version.
+        key = (self.path, self.version)
+        if _CHECKED_FILES.get(key) == _file_identity(self.path):
+            try:
+                if connection.execute("SELECT value FROM meta WHERE key='schema'"
+                                      ).fetchone() == (self.version,):
+                    return
+            except sqlite3.OperationalError:
+                pass            # another file in its place: check it in full
         connection.executescript(_SCHEMA)
         row = connection.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None:
@@ -160,7 +179,8 @@ class SideIndex:
         elif row[0] != self.version:
             raise sqlite3.DatabaseError("index schema %s, expected %s (new version or "
                                         "calling options)" % (row[0], self.version))
-        return connection
+        connection.execute("SELECT count(*) FROM items").fetchone()     # readable throughout
+        _CHECKED_FILES[key] = _file_identity(self.path)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -171,11 +191,8 @@ class SideIndex:
         if connection is None:
             try:
                 connection = self._open()
-                connection.execute("SELECT count(*) FROM items").fetchone()
             except sqlite3.DatabaseError as e:
                 logger.warning("Side index %r unusable (%s): rebuilding it", self.path, e)
-                if connection is not None:
-                    connection.close()
                 self._discard_file()
                 connection = self._open()
             self._local.connection = connection
@@ -642,6 +659,16 @@ class SideIndex:
 
 
 _CALENDAR_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_CHECKED_FILES: dict[tuple[str, str], tuple[int, int]] = {}   # (path, version) → file checked
+
+
+def _file_identity(path: str) -> tuple[int, int]:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return (-1, -1)
+    return (stat.st_dev, stat.st_ino)
+
 
 
 def _calendar_lock(index_path: str, calendar: str) -> threading.Lock:

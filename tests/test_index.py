@@ -393,3 +393,25 @@ def test_a_file_that_is_not_utf8_is_skipped_not_a_500(client, app, storage_folde
     row, = app._storage.index.rows("href='latin1.ics'")
     assert not row["valid"]
     assert client.put(CAL + "b.ics", ics(event("b"))).status == 201
+
+
+def test_an_index_file_replaced_in_place_is_checked_again(tmp_path):
+    """Connections after the first only read the index's version; a file
+    emptied in place (same inode) is noticed and set up again."""
+    import threading
+    from radicale_kamin.index import INDEX_FILE, SideIndex
+    (tmp_path / "collection-root").mkdir()
+    first = SideIndex(str(tmp_path), str(tmp_path / "collection-root"))
+    assert first.rows() == []
+    first.db.close()
+    for suffix in ("-wal", "-shm"):
+        if (tmp_path / (INDEX_FILE + suffix)).exists():
+            os.remove(tmp_path / (INDEX_FILE + suffix))
+    with open(tmp_path / INDEX_FILE, "r+b") as f:
+        f.truncate(0)
+    found = []
+    again = SideIndex(str(tmp_path), str(tmp_path / "collection-root"))
+    thread = threading.Thread(target=lambda: found.append(again.rows()))
+    thread.start()
+    thread.join()
+    assert found == [[]]
