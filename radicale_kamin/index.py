@@ -146,7 +146,9 @@ class SideIndex:
     # --- connection ---------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        # Used by one thread at a time, but not always the same (the pool).
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                     check_same_thread=False)
         try:
             self._prepare(connection)
         except BaseException:
@@ -184,18 +186,38 @@ class SideIndex:
 
     @property
     def db(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None and not os.path.exists(self.path):
-            connection.close()          # the file was deleted: start afresh
-            connection = None
-        if connection is None:
+        """This thread's connection. Radicale serves each request in a new
+        thread; a connection opened afresh starts with an empty page cache
+        (10–25 ms more for due-calls at 20,000 buildings), so a thread that
+        ends gives its connection back to a pool for the next one."""
+        held = getattr(self._local, "held", None)
+        if held is not None and not os.path.exists(self.path):
+            held.close()                # the file was deleted: start afresh
+            held = None
+        if held is None:
+            connection = self._pooled_connection()
+            held = _Held(connection, _pool(self.path, self.version, _file_identity(self.path)))
+            self._local.held = held
+        return held.connection
+
+    def _pooled_connection(self) -> sqlite3.Connection:
+        pool = _pool(self.path, self.version, _file_identity(self.path))
+        while pool:
             try:
-                connection = self._open()
-            except sqlite3.DatabaseError as e:
-                logger.warning("Side index %r unusable (%s): rebuilding it", self.path, e)
-                self._discard_file()
-                connection = self._open()
-            self._local.connection = connection
+                connection = pool.pop()
+            except IndexError:
+                break
+            try:
+                connection.execute("SELECT 1")
+                return connection
+            except sqlite3.ProgrammingError:
+                continue                # closed meanwhile
+        try:
+            connection = self._open()
+        except sqlite3.DatabaseError as e:
+            logger.warning("Side index %r unusable (%s): rebuilding it", self.path, e)
+            self._discard_file()
+            connection = self._open()
         return connection
 
     def _discard_file(self) -> None:
@@ -659,6 +681,48 @@ class SideIndex:
 
 
 _CALENDAR_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_POOLS: dict[tuple, list[sqlite3.Connection]] = {}     # idle connections per index file
+
+
+def _pool(path: str, version: str, identity: tuple[int, int]) -> list[sqlite3.Connection]:
+    """The idle connections to this index file (a replaced file has
+    another identity, so its old connections are never handed out)."""
+    key = (path, version, *identity)
+    with _VERIFIERS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            for stale in [k for k in _POOLS if k[:2] == (path, version)]:
+                for connection in _POOLS.pop(stale):
+                    connection.close()
+            pool = _POOLS[key] = []
+        return pool
+
+
+class _Held:
+    """A thread's connection; given back to its pool when the thread ends
+    (the thread's local data goes, and with it this object)."""
+
+    def __init__(self, connection: sqlite3.Connection, pool: list):
+        self.connection: Optional[sqlite3.Connection] = connection
+        self.pool = pool
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def __del__(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction:
+                connection.close()      # never hand on a half-done transaction
+                return
+        except sqlite3.ProgrammingError:
+            return                      # closed by its user
+        self.pool.append(connection)
+
 _CHECKED_FILES: dict[tuple[str, str], tuple[int, int]] = {}   # (path, version) → file checked
 
 

@@ -415,3 +415,22 @@ def test_an_index_file_replaced_in_place_is_checked_again(tmp_path):
     thread.start()
     thread.join()
     assert found == [[]]
+
+
+def test_a_request_thread_takes_over_the_connection_of_one_that_ended(client, app):
+    """Radicale serves each request in a new thread: its index connection
+    (with SQLite's page cache) is handed on, not opened anew."""
+    import threading
+    client.put(CAL + "a.ics", ics(event("a", "X-KAMIN-BUILDING:LG-1")))
+    index = app._storage.index
+    seen = []
+
+    def request():
+        assert index.rows("building='LG-1'")[0]["href"] == "a.ics"
+        seen.append(index.db)           # kept alive: ids are not reused
+
+    for _ in range(3):
+        thread = threading.Thread(target=request)
+        thread.start()
+        thread.join()
+    assert len({id(connection) for connection in seen}) == 1
