@@ -723,6 +723,7 @@ class _Held:
             return                      # closed by its user
         self.pool.append(connection)
 
+
 _CHECKED_FILES: dict[tuple[str, str], tuple[int, int]] = {}   # (path, version) → file checked
 
 
