@@ -293,19 +293,22 @@ class SideIndex:
 
     def remove_item(self, calendar: str, href: str) -> None:
         with self._transaction_unless_open():
-            self._mark_unsettled("calendar=? AND href=?", (calendar, href))
-            self.db.execute("DELETE FROM items WHERE calendar=? AND href=?", (calendar, href))
+            self._delete_items("calendar=? AND href=?", (calendar, href))
             self._note_directory(calendar)
             self.settle_pending()
 
     def remove_collection(self, path: str) -> None:
         """A collection and everything below it was deleted."""
         prefix = path.rstrip("/") + "/"
-        self._mark_unsettled("calendar=? OR substr(calendar, 1, ?)=?", (path, len(prefix), prefix))
-        for table in ("items", "calendars"):
-            self.db.execute("DELETE FROM %s WHERE calendar=? OR substr(calendar, 1, ?)=?" % table,
-                            (path, len(prefix), prefix))
+        below = ("calendar=? OR substr(calendar, 1, ?)=?", (path, len(prefix), prefix))
+        self._delete_items(*below)
+        self.db.execute("DELETE FROM calendars WHERE " + below[0], below[1])
         self.settle_pending()
+
+    def _delete_items(self, where: str, parameters: Sequence) -> None:
+        """Rows go; their buildings' settlement is to be decided again."""
+        self._mark_unsettled(where, parameters)
+        self.db.execute("DELETE FROM items WHERE " + where, tuple(parameters))
 
     # --- deadlines settled by a booking -------------------------------------
 
@@ -490,8 +493,7 @@ class SideIndex:
         indexed = {r["href"]: (r["mtime_ns"], r["size"]) for r in self.db.execute(
             "SELECT href, mtime_ns, size FROM items WHERE calendar=?", (calendar,))}
         for href in set(indexed) - set(on_disk):
-            self._mark_unsettled("calendar=? AND href=?", (calendar, href))
-            self.db.execute("DELETE FROM items WHERE calendar=? AND href=?", (calendar, href))
+            self._delete_items("calendar=? AND href=?", (calendar, href))
         return [href for href, stat in sorted(on_disk.items())
                 if indexed.get(href) != (stat.st_mtime_ns, stat.st_size)], mtime
 

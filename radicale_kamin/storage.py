@@ -198,6 +198,23 @@ class Collection(multifilesystem.Collection):
     def _is_calendar(self) -> bool:
         return self.tag == "VCALENDAR"
 
+    def _cache_key(self, raw: bytes, stat: os.stat_result) -> str:
+        """Radicale's item-cache key of a file: the hash of its bytes, or its
+        mtime and size (``use_mtime_and_size_for_item_cache``)."""
+        if self._storage._use_mtime_and_size_for_item_cache:
+            return self._item_cache_mtime_and_size(stat.st_size, stat.st_mtime_ns)
+        return self._item_cache_hash(raw)
+
+    def _write_item_cache(self, href: str, item: radicale_item.Item, cache_hash: str):
+        """Radicale's cache entry for ``item``, in its format but without its
+        three fsyncs: an entry lost in a crash is read again from the file."""
+        content = self._item_cache_content(item)
+        cache_folder = self._storage._get_collection_cache_subfolder(
+            self._filesystem_path, ".Radicale.cache", "item")
+        os.makedirs(cache_folder, exist_ok=True)
+        _replace_file(os.path.join(cache_folder, href), pickle.dumps((cache_hash, *content)))
+        return content
+
     def _load_item_cache(self, href: str, cache_hash: str):
         """Radicale's cached facts of an item; where the cache lacks them, a
         plain entry (``facts.plain_item``) is read without vobject (5 ms an
@@ -215,28 +232,18 @@ class Collection(multifilesystem.Collection):
             text = raw.decode(self._encoding)
         except (OSError, UnicodeDecodeError):
             return None
-        if self._storage._use_mtime_and_size_for_item_cache:
-            read_hash = self._item_cache_mtime_and_size(stat.st_size, stat.st_mtime_ns)
-        else:
-            read_hash = self._item_cache_hash(raw)
-        plain = plain_item(text) if read_hash == cache_hash else None
+        plain = plain_item(text) if self._cache_key(raw, stat) == cache_hash else None
         if plain is None:
             return None         # replaced meanwhile, or for vobject to read
         uid, component, time_range = plain
         item = radicale_item.Item(collection=self, href=href, text=text, uid=uid,
                                   name="VCALENDAR", component_name=component,
                                   time_range=time_range)
-        content = self._item_cache_content(item)
-        # Radicale's own format, written without its fsyncs (3 per entry):
-        # a cache entry lost in a crash is read again from the file.
-        cache_folder = self._storage._get_collection_cache_subfolder(
-            self._filesystem_path, ".Radicale.cache", "item")
         try:
-            os.makedirs(cache_folder, exist_ok=True)
-            _replace_file(os.path.join(cache_folder, href), pickle.dumps((cache_hash, *content)))
+            return self._write_item_cache(href, item, cache_hash)
         except OSError as e:
             logger.warning("Item cache of %r in %r not written: %s", href, self.path, e)
-        return content
+            return self._item_cache_content(item)
 
     def upload(self, href: str, item: radicale_item.Item):
         if self.tag == "VADDRESSBOOK":
@@ -326,10 +333,7 @@ class Storage(multifilesystem.Storage):
         collection = self._collection_class(self, pathutils.unstrip_path(calendar, True),
                                             filesystem_path=folder)
         if plain:
-            if self._use_mtime_and_size_for_item_cache:
-                cache_hash = collection._item_cache_mtime_and_size(stat.st_size, stat.st_mtime_ns)
-            else:
-                cache_hash = collection._item_cache_hash(text.encode(collection._encoding))
+            cache_hash = collection._cache_key(text.encode(collection._encoding), stat)
             cached = super(Collection, collection)._load_item_cache(href, cache_hash)
             return cached.etag if cached is not None else None
         item = collection._get(href, verify_href=False)
@@ -468,14 +472,9 @@ class Storage(multifilesystem.Storage):
                 continue
             counts["updated" if stored is not None else "created"] += 1
             path = pathutils.path_to_filesystem(folder, href, self._is_collision_free)
-            _replace_file(path, text.encode(collection._encoding))
-            stat = os.stat(path)
-            if self._use_mtime_and_size_for_item_cache:
-                cache_hash = collection._item_cache_mtime_and_size(stat.st_size, stat.st_mtime_ns)
-            else:
-                cache_hash = collection._item_cache_hash(text.encode(collection._encoding))
-            _replace_file(os.path.join(cache_folder, href), pickle.dumps(
-                (cache_hash, *collection._item_cache_content(item))))
+            raw = text.encode(collection._encoding)
+            _replace_file(path, raw)
+            collection._write_item_cache(href, item, collection._cache_key(raw, os.stat(path)))
             written.append((href, text, facts))
         self._sync_directory(folder)
         self._sync_directory(cache_folder)
