@@ -31,7 +31,7 @@ from radicale.storage import multifilesystem
 
 import radicale.item.filter as radicale_filter
 
-from radicale_kamin import availability, privacy, profile
+from radicale_kamin import availability, compat, privacy, profile
 from radicale_kamin.calls import OPTION_NAMES, CallSettings
 from radicale_kamin.contact import ContactFacts, normalise_contact, read_contact
 from radicale_kamin.entry import Contact, Settings
@@ -187,6 +187,7 @@ def _install_guards() -> None:
         radicale_item.check_and_sanitize_items = _guard_recurrences(
             radicale_item.check_and_sanitize_items)
     privacy.install(logger)
+    compat.install()
 
 
 class Collection(multifilesystem.Collection):
@@ -247,13 +248,15 @@ class Collection(multifilesystem.Collection):
 
     def upload(self, href: str, item: radicale_item.Item):
         if self.tag == "VADDRESSBOOK":
-            return self._storage.upload_contact(self, href, item)
-        if not self._is_calendar():
-            return super().upload(href, item)
-        stored = self._get(href, verify_href=False)
-        item = self._storage.derive_item(item, stored, self.path)
-        uploaded, replaced = super().upload(href, item)
-        self._index.update_item(self.path, href, uploaded.serialize())
+            uploaded, replaced = self._storage.upload_contact(self, href, item)
+        elif not self._is_calendar():
+            uploaded, replaced = super().upload(href, item)
+        else:
+            stored = self._get(href, verify_href=False)
+            item = self._storage.derive_item(item, stored, self.path)
+            uploaded, replaced = super().upload(href, item)
+            self._index.update_item(self.path, href, uploaded.serialize())
+        compat.note_stored(uploaded.serialize().encode(self._encoding))
         return uploaded, replaced
 
     def plain_upload(self, href: str, item: radicale_item.Item):
@@ -512,6 +515,7 @@ class Storage(multifilesystem.Storage):
             items = [self.derive_item(item, stored.get(item.uid), sane_path)
                      for item in items]
         result = super().create_collection(href, items, props)
+        compat.note_stored(None)
         sane_path = pathutils.strip_path(href)
         self.index.remove_collection(sane_path)
         if props and props.get("tag") == "VCALENDAR":

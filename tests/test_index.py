@@ -255,7 +255,8 @@ def test_entry_written_through_the_plugin_keeps_its_etag_when_radicales_cache_go
     response = client.put(CAL + "a.ics", ics(event(
         "a", "X-KAMIN-KIND:internal", "X-KAMIN-PHONE:089 123456",
         "LOCATION:Hauptstraße 12\\, 80331 München")))
-    etag = response.headers["etag"]
+    assert response.status == 201
+    etag = client.get(CAL + "a.ics").headers["etag"]
     _drop_item_cache(storage_folder, "a.ics")
     again = client.get(CAL + "a.ics")
     assert again.headers["etag"] == etag

@@ -15,14 +15,13 @@ import json
 import pathlib
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
 import requests
 
 from conftest import ROOT, event, ics
-from servers import free_port
+import servers
 
 PYTHON = getattr(sys, "_base_executable", sys.executable)
 
@@ -80,24 +79,9 @@ def test_plain_install_starts_and_answers(plain_install, tmp_path):
                              "import importlib.util as u; print(u.find_spec('caldav'))"],
                             capture_output=True, text=True, check=True)
     assert extras.stdout.strip() == "None", "the plain install must not have the test extra"
-    port = free_port()
-    log = tmp_path / "radicale.log"
-    with open(log, "w") as log_file:
-        process = subprocess.Popen(
-            [str(venv / "bin" / "radicale"), "--config", "config/radicale.conf",
-             "--server-hosts", "127.0.0.1:%d" % port,
-             "--storage-filesystem-folder", str(tmp_path / "collections")],
-            cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
-    url = "http://127.0.0.1:%d" % port
     anna = ("anna", "anna-demo")
-    try:
-        for _ in range(400):
-            assert process.poll() is None, log.read_text()
-            try:
-                requests.get(url + "/.web/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
+    with servers.radicale(tmp_path / "collections", tmp_path / "radicale.log",
+                          command=[str(venv / "bin" / "radicale")]) as url:
         assert requests.request("MKCALENDAR", url + "/anna/termine/", auth=anna).status_code == 201
         uid = "plain-" + uuid.uuid4().hex[:8]
         body = ics(event(uid, "X-KAMIN-KIND:internal", "X-KAMIN-PHONE:0911 123456",
@@ -105,7 +89,7 @@ def test_plain_install_starts_and_answers(plain_install, tmp_path):
                          start="20270112T090000Z", end="20270112T100000Z"))
         put = requests.put(url + "/anna/termine/%s.ics" % uid, data=body.encode(), auth=anna,
                            headers={"Content-Type": "text/calendar"})
-        assert put.status_code == 201, log.read_text()
+        assert put.status_code == 201, put.text
         report = requests.request(
             "REPORT", url + "/anna/termine/", auth=anna, headers={"Depth": "1"},
             data=b'<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:"'
@@ -121,9 +105,6 @@ def test_plain_install_starts_and_answers(plain_install, tmp_path):
         assert due.status_code == 200, due.text
         assert [c["uid"] for c in due.json()["calls"]] == [uid]
         assert due.json()["calls"][0]["phone"] == "+49911123456"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     address = subprocess.run([str(venv / "bin" / "kamin"), "address", "--jsonl"],
                              input=json.dumps({"address": "Hauptstr.12, 1067 Dresden"}) + "\n",
                              capture_output=True, text=True, timeout=60)

@@ -26,14 +26,25 @@ def test_put_internal_entry_with_complete_data_is_planned(client):
     assert prop(stored.text, "STATUS") == "TENTATIVE"
 
 
-def test_returned_etag_is_the_stored_files(client):
+def test_put_answer_has_no_etag_when_the_server_changed_the_entry(client):
+    """RFC 4791 section 5.3.4: the stored entry is not the request, so no
+    ETag — the client must fetch the coloured version."""
     response = client.put(CAL + "a.ics", ics(event("a", *COMPLETE)))
+    assert response.status == 201
+    assert "etag" not in response.headers
     stored = client.get(CAL + "a.ics")
-    assert response.headers["etag"] == stored.headers["etag"]
     update = client.put(CAL + "a.ics", ics(event("a", *COMPLETE, summary="Neu")),
-                        if_match=response.headers["etag"])
+                        if_match=stored.headers["etag"])
     assert update.status == 204
-    assert update.headers["etag"] == client.get(CAL + "a.ics").headers["etag"]
+    assert "etag" not in update.headers
+
+
+def test_put_of_the_stored_bytes_answers_their_etag(client):
+    client.put(CAL + "a.ics", ics(event("a", *COMPLETE)))
+    stored = client.get(CAL + "a.ics")
+    again = client.put(CAL + "a.ics", stored.body, if_match=stored.headers["etag"])
+    assert again.status == 204
+    assert again.headers["etag"] == stored.headers["etag"]
 
 
 @pytest.mark.parametrize("kind,state,colour", [
@@ -80,6 +91,7 @@ def test_writing_the_stored_entry_again_changes_nothing(client):
     first = client.get(CAL + "a.ics")
     again = client.put(CAL + "a.ics", first.text)
     assert again.headers["etag"] == first.headers["etag"]
+    assert client.get(CAL + "a.ics").headers["etag"] == first.headers["etag"]
     assert client.get(CAL + "a.ics").body == first.body
 
 
