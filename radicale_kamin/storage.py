@@ -304,11 +304,24 @@ class Collection(multifilesystem.Collection):
                     continue
                 matched = building.whole_filter and not building.negate and single_event
             else:
-                istart, iend = row["range_start"], row["range_end"]
-                matched = bool(simple and row["exact"] and (start <= istart or iend <= end))
+                matched = simple and _prefilter_decides(row, start, end)
             item = self._get(row["href"], verify_href=False)
             if item is not None:
                 yield item, matched
+
+
+def _prefilter_decides(row, start: int, end: int) -> bool:
+    """Radicale's own rule for a simple filter (``BaseCollection.get_filtered``):
+    the prefilter decides when the item's range starts after ``start`` or
+    ends before ``end`` — always so without a time range, whatever the
+    item's range. Recurring items have no exact range in the index; flagging
+    them anyway where Radicale would matters: Radicale's expand copies an
+    item shallowly for each property it serves, so an item parsed for
+    filtering first shares one vobject tree between the copies and the
+    second expansion fails (400/500 for ``getetag`` plus expanded data)."""
+    if start <= radicale_filter.TIMESTAMP_MIN or end >= radicale_filter.TIMESTAMP_MAX:
+        return True
+    return bool(row["exact"] and (start <= row["range_start"] or row["range_end"] <= end))
 
 
 class Storage(multifilesystem.Storage):
