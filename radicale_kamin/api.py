@@ -22,12 +22,16 @@ from radicale import rights, storage as radicale_storage
 from radicale.log import logger
 
 from radicale_kamin import availability, calls, rules
-from radicale_kamin.entry import parse_moment
+from radicale_kamin.entry import EntryRejected, parse_moment
 from radicale_kamin.facts import candidate_from
+from radicale_kamin.recurrence import RecurrenceRejected
 from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA, call_settings, load_working_hours
 from radicale_kamin.syncing import load_subscriptions
 
 PREFIX = "/.web/kamin/api/"
+# Refusals of the rules, raised with their reason (never customer data)
+# wherever a write is refused: each is a 400 for every endpoint.
+REFUSALS = (EntryRejected, RecurrenceRejected)
 # Modules whose @route handlers make up the API.
 ENDPOINT_MODULES = ("radicale_kamin.api_calls", "radicale_kamin.api_booking",
                     "radicale_kamin.api_subscriptions")
@@ -132,6 +136,8 @@ class Api:
             status, payload = self._dispatch(request)
         except ApiError as e:
             status, payload = e.status, {"error": e.message, **e.extra}
+        except REFUSALS as e:       # raised where the reason is known, for every endpoint
+            status, payload = 400, {"error": "the entry cannot be stored: %s" % e}
         except Exception as e:      # a bug: say so, without customer data
             logger.error("Kamin API %s %s failed: %s at %s", method, path, type(e).__name__,
                          _where(e))

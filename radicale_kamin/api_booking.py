@@ -295,10 +295,7 @@ def post_booking(api: Api, request: Request) -> tuple[int, dict]:
             location=fields["location"], log_line=log)
         collection = api.collection(calendar)
         href = uid + ".ics"
-        try:
-            collection.upload(href, radicale_item.Item(collection_path=calendar, text=text))
-        except ValueError as e:
-            raise ApiError(400, "the booking cannot be stored: %s" % e)
+        collection.upload(href, radicale_item.Item(collection_path=calendar, text=text))
         if hold is not None:
             api.index.drop_hold(hold)
         row = api.rows([calendar], "href = ?", (href,))[0]

@@ -135,10 +135,7 @@ def post_outcome(api: Api, request: Request) -> tuple[int, dict]:
             callback=update.callback, last_attempt=update.last_attempt,
             notified=update.notified, new_start=update.start, log_line=update.log_line)
         new_item = radicale_item.Item(collection_path=row["calendar"], text=text)
-        try:
-            uploaded, _ = collection.upload(row["href"], new_item)
-        except ValueError as e:
-            raise ApiError(400, "the entry cannot be updated: %s" % e)
+        collection.upload(row["href"], new_item)
         api.index.release(phone=candidate.phone) if candidate.phone else None
         stored = api.rows([row["calendar"]], "href=?", (row["href"],))[0]
     return 200, {"entry": api.entry_json(stored), "log": update.log_line}
