@@ -25,8 +25,8 @@ from radicale_kamin import availability, calls, rules
 from radicale_kamin.entry import EntryRejected, parse_moment
 from radicale_kamin.facts import candidate_from
 from radicale_kamin.recurrence import RecurrenceRejected
-from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA, call_settings, load_working_hours
-from radicale_kamin.syncing import load_subscriptions
+from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA, call_settings, watch_working_hours
+from radicale_kamin.syncing import watch_subscriptions
 
 PREFIX = "/.web/kamin/api/"
 # Refusals of the rules, raised with their reason (never customer data)
@@ -105,13 +105,22 @@ class Api:
         self.slot_settings = availability.SlotSettings.from_options(
             {name: str(config.get("storage", name)) for name in availability.OPTIONS})
         self.hold_minutes = int(config.get("storage", "kamin_hold_minutes"))
-        self.working_hours = load_working_hours(config.get("storage", "kamin_working_hours"),
-                                                self.call_settings)
-        self.subscriptions = load_subscriptions(config.get("storage", "kamin_subscriptions"))
+        self._working_hours = watch_working_hours(config.get("storage", "kamin_working_hours"),
+                                                  self.call_settings)
+        self._subscriptions = watch_subscriptions(config.get("storage", "kamin_subscriptions"))
         self._rights = rights.load(configuration)
         for module in ENDPOINT_MODULES:
             importlib.import_module(module)
         self._storage = None
+
+    @property
+    def working_hours(self):
+        """The working-hours file as it is now (changes apply at once)."""
+        return self._working_hours.get()
+
+    @property
+    def subscriptions(self):
+        return self._subscriptions.get()
 
     @property
     def storage(self):

@@ -21,7 +21,7 @@ import functools
 import os
 import pickle
 import threading
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import radicale.item as radicale_item
@@ -37,6 +37,7 @@ from radicale_kamin.contact import ContactFacts, normalise_contact, read_contact
 from radicale_kamin.entry import Contact, Settings
 from radicale_kamin.facts import plain_item
 from radicale_kamin.index import SideIndex, building_match
+from radicale_kamin.optionfiles import WatchedFile
 from radicale_kamin.recurrence import check_recurrence
 from radicale_kamin.workhours import DEFAULT_WORKING_HOURS, WorkingHoursBook, parse_working_hours
 
@@ -126,27 +127,16 @@ def call_settings(config: Any) -> CallSettings:
         {name: str(config.get("storage", name)) for name in OPTION_NAMES})
 
 
-def load_option_file(option: str, path: str, parse: Callable[[str], Any]) -> Any:
-    """``parse`` of the file an option names (relative paths: to the current
-    directory, like Radicale's own); a mistake stops the server with a
-    message naming the option, the file and what is wrong."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise RuntimeError("[storage] %s: cannot read %s (%s)" % (option, path, e.strerror)) from e
-    try:
-        return parse(text)
-    except ValueError as e:
-        raise RuntimeError("[storage] %s: %s: %s" % (option, path, e)) from e
+def watch_working_hours(path: str, settings: CallSettings) -> WatchedFile[WorkingHoursBook]:
+    """The working-hours file ("" = the contract's default hours), read
+    again when the office changes it."""
+    return WatchedFile("kamin_working_hours", path,
+                       lambda text: parse_working_hours(text, settings),
+                       lambda: parse_working_hours(DEFAULT_WORKING_HOURS, settings))
 
 
 def load_working_hours(path: str, settings: CallSettings) -> WorkingHoursBook:
-    """The working-hours file ("" = the contract's default hours)."""
-    if not path:
-        return parse_working_hours(DEFAULT_WORKING_HOURS, settings)
-    return load_option_file("kamin_working_hours", path,
-                            lambda text: parse_working_hours(text, settings))
+    return watch_working_hours(path, settings).get()
 
 
 def load_index(configuration: Any, folder: str, root: str,

@@ -20,7 +20,7 @@ import requests
 from radicale.log import logger
 
 from radicale_kamin import icslines, subscriptions
-from radicale_kamin.storage import load_option_file
+from radicale_kamin.optionfiles import WatchedFile, load_option_file
 from radicale_kamin.subscriptions import FetchState, Subscription
 
 STATE_FILE = "kamin-subscriptions.json"
@@ -32,6 +32,11 @@ def load_subscriptions(path: str) -> list[Subscription]:
     if not path:
         return []
     return load_option_file("kamin_subscriptions", path, subscriptions.parse_subscriptions)
+
+
+def watch_subscriptions(path: str) -> WatchedFile[list[Subscription]]:
+    """The subscriptions file, read again when the admin changes it."""
+    return WatchedFile("kamin_subscriptions", path, subscriptions.parse_subscriptions, list)
 
 
 def load_states(folder: str) -> dict[str, FetchState]:

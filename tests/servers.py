@@ -40,13 +40,14 @@ def wait_until_answering(url: str, process: subprocess.Popen,
 
 @contextlib.contextmanager
 def radicale(folder: pathlib.Path, log: pathlib.Path, command: Sequence[str] = (RADICALE,),
-             extra: Sequence[str] = ()) -> Iterator[str]:
-    """``radicale --config config/radicale.conf`` (or ``command``) on a free
-    port with its data in ``folder``; yields the base URL."""
+             extra: Sequence[str] = (), config: str = "config/radicale.conf") -> Iterator[str]:
+    """``radicale --config config/radicale.conf`` (or ``command``, another
+    ``config``) on a free port with its data in ``folder``; yields the base
+    URL."""
     port = free_port()
     with open(log, "w") as log_file:
         process = subprocess.Popen(
-            [*command, "--config", "config/radicale.conf",
+            [*command, "--config", config,
              "--server-hosts", "127.0.0.1:%d" % port,
              "--storage-filesystem-folder", str(folder), *extra],
             cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
