@@ -271,7 +271,7 @@ class Api:
         tz = self.timezone
         start = _iso(row["start"], tz)
         if row["all_day"] and row["start"] is not None:
-            start = dt.datetime.fromtimestamp(row["start"], dt.timezone.utc).date().isoformat()
+            start = dt.datetime.fromtimestamp(row["start"], tz).date().isoformat()
         return {
             "uid": row["uid"], "calendar": calendar_url(row["calendar"]), "href": row["href"],
             "etag": row["etag"], "kind": row["kind"], "state": row["state"],

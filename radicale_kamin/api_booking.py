@@ -97,16 +97,10 @@ def _busy(api: Api, calendar: str, frm: dt.datetime, to: dt.datetime, now: dt.da
 
 
 def _busy_from_row(row, tz) -> "availability.Busy":
-    """An index row of a single entry as busy time; all-day entries (stored
-    as UTC dates) block their whole local day."""
-    if row["all_day"]:
-        first = dt.datetime.fromtimestamp(row["start"], dt.timezone.utc).date()
-        last = dt.datetime.fromtimestamp(row["end"], dt.timezone.utc).date()
-        start = dt.datetime.combine(first, dt.time(), tz)
-        end = dt.datetime.combine(max(last, first + dt.timedelta(days=1)), dt.time(), tz)
-    else:
-        start = dt.datetime.fromtimestamp(row["start"], tz)
-        end = dt.datetime.fromtimestamp(max(row["end"], row["start"]), tz)
+    """An index row of a single entry as busy time (all-day entries are
+    indexed as whole local days)."""
+    start = dt.datetime.fromtimestamp(row["start"], tz)
+    end = dt.datetime.fromtimestamp(max(row["end"], row["start"]), tz)
     return availability.Busy(start=start, end=end,
                              counts=row["kind"] in ("internal", "external", "imported"),
                              street=row["street"], postcode=row["postcode"])
@@ -127,7 +121,7 @@ def _building_context(api: Api, calendars: list[str], building: Optional[str], n
     for row in rows:
         if row["kind"] != "deadline" or row["outcome"] is not None:
             continue
-        due = dt.datetime.fromtimestamp(row["start"], dt.timezone.utc).date()
+        due = dt.datetime.fromtimestamp(row["start"], api.timezone).date()
         opens = dt.date.fromisoformat(row["window_start"]) if row["window_start"] else today
         if due >= today:
             windows.append((max(opens, today), due))

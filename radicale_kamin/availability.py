@@ -29,13 +29,12 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 
+from radicale_kamin import timefacts
 from radicale_kamin.recurrence import DAILY_OR_COARSER
 from radicale_kamin.workhours import WorkingHours
 
 UTC = dt.timezone.utc
-BERLIN = ZoneInfo("Europe/Berlin")
 APPOINTMENT_KINDS = ("internal", "external", "imported")   # count towards max_per_day
-NON_BLOCKING_KINDS = ("deadline",)
 MAX_OCCURRENCES = 1000       # occurrences per entry and query, at most
 MAX_RANGE_DAYS = 400         # no slot query looks further than this
 SCORE_SAME_STREET = 2
@@ -325,53 +324,20 @@ def _text(component: icalendar.cal.Component, name: str) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def blocks(event: icalendar.cal.Component) -> bool:
-    """Whether an event blocks time: not transparent, not cancelled, not a
-    deadline marker (those sit on a date as a reminder)."""
-    return not (_text(event, "TRANSP").upper() == "TRANSPARENT"
-                or _text(event, "STATUS").upper() == "CANCELLED"
-                or _text(event, "X-KAMIN-KIND").casefold() in NON_BLOCKING_KINDS)
-
-
-def _as_aware(value, tz: ZoneInfo) -> dt.datetime:
-    """A DTSTART/DTEND value as aware datetime: a date is the local midnight
-    (all-day), a floating time is local time."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
-    return dt.datetime.combine(value, dt.time(0), tzinfo=tz)
-
-
-def _span(event: icalendar.cal.Component,
-          tz: ZoneInfo) -> Optional[tuple[dt.datetime, dt.datetime]]:
-    start_prop = event.get("DTSTART")
-    if start_prop is None:
-        return None
-    start_value = start_prop.dt
-    end_prop = event.get("DTEND")
-    if end_prop is not None:
-        end_value = end_prop.dt
-    elif event.get("DURATION") is not None:
-        end_value = start_value + event["DURATION"].dt
-    elif isinstance(start_value, dt.datetime):
-        end_value = start_value          # RFC 5545: a moment, blocks nothing
-    else:
-        end_value = start_value + dt.timedelta(days=1)
-    start = _as_aware(start_value, tz)
-    end = _as_aware(end_value, tz)
-    if not isinstance(start_value, dt.datetime) and end <= start:
-        end = _as_aware(start_value + dt.timedelta(days=1), tz)
-    return start, end
-
-
 def _to_busy(event: icalendar.cal.Component, tz: ZoneInfo) -> Optional[Busy]:
-    if not blocks(event):
+    """An occurrence as busy time (``timefacts``: floating and all-day times
+    are local), or None when it takes no time."""
+    if event.get("DTSTART") is None or not timefacts.takes_time(
+            _text(event, "TRANSP"), _text(event, "STATUS"), _text(event, "X-KAMIN-KIND")):
         return None
-    span = _span(event, tz)
-    if span is None or span[1] <= span[0]:
+    end, duration = event.get("DTEND"), event.get("DURATION")
+    span = timefacts.span(event["DTSTART"].dt, end.dt if end is not None else None,
+                          duration.dt if duration is not None else None, tz)
+    if span.end <= span.start:
         return None
     street, postcode = street_and_postcode(_text(event, "LOCATION"))
     counts = _text(event, "X-KAMIN-KIND").casefold() in APPOINTMENT_KINDS
-    return Busy(span[0], span[1], counts, street, postcode)
+    return Busy(span.start, span.end, counts, street, postcode)
 
 
 def _calendar(item: ItemLike) -> icalendar.Calendar:
@@ -389,7 +355,7 @@ def _is_recurring(events: Sequence[icalendar.cal.Component]) -> bool:
                                    for p in ("RRULE", "RDATE", "RECURRENCE-ID"))
 
 
-def busy_from_event(item: ItemLike, frm: dt.datetime, to: dt.datetime, tz: ZoneInfo = BERLIN,
+def busy_from_event(item: ItemLike, frm: dt.datetime, to: dt.datetime, tz: ZoneInfo = timefacts.DEFAULT_TIMEZONE,
                     max_occurrences: int = MAX_OCCURRENCES) -> list[Busy]:
     """The busy times an entry (a VEVENT, a VCALENDAR or an item's text)
     puts into [frm, to), sorted by start.
@@ -448,7 +414,7 @@ def _without_dense_rules(calendar: icalendar.Calendar) -> icalendar.Calendar:
 
 
 def expand_busy(items: Iterable[ItemLike], frm: dt.datetime, to: dt.datetime,
-                tz: ZoneInfo = BERLIN, max_occurrences: int = MAX_OCCURRENCES) -> list[Busy]:
+                tz: ZoneInfo = timefacts.DEFAULT_TIMEZONE, max_occurrences: int = MAX_OCCURRENCES) -> list[Busy]:
     """Busy times of many entries (one employee's calendar), sorted by start."""
     busy = [b for item in items for b in busy_from_event(item, frm, to, tz, max_occurrences)]
     busy.sort(key=lambda b: b.start.astimezone(UTC))

@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
-from radicale_kamin import icslines, profile
+from radicale_kamin import icslines, profile, timefacts
 from radicale_kamin.icaltime import UTC, parse_duration, parse_when
 from radicale_kamin.calls import BOOKING_KINDS, Candidate, CallSettings, due_window, is_settled
 from radicale_kamin.entry import EntryRejected, Settings, derive
@@ -40,8 +40,10 @@ class ItemFacts:
     kind: Optional[str] = None
     state: Optional[str] = None
     address: Optional[str] = None
-    start: Optional[int] = None         # DTSTART of the master (POSIX seconds)
-    all_day: bool = False
+    # When the master takes place for the business (timefacts: floating and
+    # all-day times are kamin_timezone's local time), POSIX seconds.
+    start: Optional[int] = None
+    all_day: bool = False               # start and end are local midnights
     end: Optional[int] = None
     phone: Optional[str] = None         # E.164 only when valid
     phone_type: Optional[str] = None
@@ -169,11 +171,12 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
     except ValueError:
         timing = None
     facts: dict = dict(uid=uid, component="VEVENT", recurring=recurring, plain=plain)
-    if timing is not None:
-        start, end, enclosing_end, all_day = timing
-        facts.update(start=start, end=end, all_day=all_day)
-        if not recurring:
-            facts.update(range_start=start, range_end=enclosing_end, exact=True)
+    if timing is not None and not recurring:
+        start, _, enclosing_end, _ = timing
+        facts.update(range_start=start, range_end=enclosing_end, exact=True)
+    span = timefacts.event_span(master, timefacts.vtimezones(calendar), settings.timezone)
+    if span is not None:
+        facts.update(start=_epoch(span.start), end=_epoch(span.end), all_day=span.all_day)
     buildings = []
     for event in components:
         buildings.extend(icslines.unescape_text(line.value)
@@ -182,16 +185,15 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
     for field_name, prop in (("source", "X-KAMIN-SOURCE"), ("fingerprint", "X-KAMIN-FINGERPRINT")):
         line = master.first(prop)
         facts[field_name] = icslines.unescape_text(line.value) if line else None
-    transp, status = master.first("TRANSP"), master.first("STATUS")
-    facts["blocks"] = not (
-        (transp is not None and transp.value.strip().upper() == "TRANSPARENT")
-        or (status is not None and status.value.strip().upper() == "CANCELLED"))
+    transp = master.first("TRANSP")
+    transp = transp.value if transp is not None else None
     entry = profile.read_event(master)
     try:
         # Derived as if written back unchanged: its own label is no pick.
         derived = derive(entry, entry, settings)
     except EntryRejected:
-        return ItemFacts(valid=False, **facts)
+        return ItemFacts(valid=False, blocks=timefacts.takes_time(transp, entry.status, None),
+                         **facts)
     phone_ok = derived.phone_type is not None
     return ItemFacts(
         kind=derived.kind, state=derived.state.name, address=derived.address,
@@ -203,8 +205,7 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
         summary=derived.summary, location=derived.location, contact=derived.contact,
         street=derived.address_result.street,
         postcode=derived.address_result.postcode,
-        **{**facts, "blocks": facts["blocks"] and derived.kind != "deadline"
-           and (derived.status or "").upper() != "CANCELLED"})
+        blocks=timefacts.takes_time(transp, derived.status, derived.kind), **facts)
 
 
 def _moment_of(epoch: Optional[int], tz) -> Optional[dt.datetime]:
@@ -215,9 +216,6 @@ def candidate_from(values: Mapping, calendar: str, href: str, tz) -> Candidate:
     """An index row (or ``asdict(ItemFacts)``) as the calling rules see it.
     ``calendar`` is the URL path ("/anna/termine/")."""
     start = dt.datetime.fromtimestamp(values["start"], tz)
-    if values["all_day"]:
-        # All-day dates are stored as UTC midnight; the rules want local midnight.
-        start = dt.datetime.fromtimestamp(values["start"], UTC).replace(tzinfo=tz)
     window = values["window_start"]
     return Candidate(
         uid=values["uid"], calendar=calendar, href=href, kind=values["kind"],

@@ -16,14 +16,23 @@ _DATE_TIME = re.compile(r"\d{8}T\d{6}[Zz]?")
 _DURATION = re.compile(r"([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
-def parse_duration(value: str) -> dt.timedelta:
+def duration_parts(value: str) -> tuple[int, dt.timedelta]:
+    """(nominal days, exact time) of a DURATION: RFC 5545 3.3.6 counts
+    weeks and days in wall-clock days, hours and less in exact time — a
+    ``timedelta`` alone cannot tell ``P1D`` from ``PT24H``."""
     match = _DURATION.match(value.strip().upper())
     if not match or value.strip().upper() in ("P", "PT", "+P", "-P"):
         raise ValueError("not an iCalendar duration")
     sign, weeks, days, hours, minutes, seconds = match.groups()
-    delta = dt.timedelta(weeks=int(weeks or 0), days=int(days or 0), hours=int(hours or 0),
-                         minutes=int(minutes or 0), seconds=int(seconds or 0))
-    return -delta if sign == "-" else delta
+    factor = -1 if sign == "-" else 1
+    exact = dt.timedelta(hours=int(hours or 0), minutes=int(minutes or 0),
+                         seconds=int(seconds or 0))
+    return factor * (7 * int(weeks or 0) + int(days or 0)), factor * exact
+
+
+def parse_duration(value: str) -> dt.timedelta:
+    days, exact = duration_parts(value)
+    return dt.timedelta(days=days) + exact
 
 
 def parse_when(line: icslines.Line) -> tuple[dt.datetime, bool]:

@@ -31,7 +31,7 @@ from radicale.storage import multifilesystem
 
 import radicale.item.filter as radicale_filter
 
-from radicale_kamin import availability, compat, privacy, profile
+from radicale_kamin import availability, compat, privacy, profile, timefacts
 from radicale_kamin.calls import OPTION_NAMES, CallSettings
 from radicale_kamin.contact import ContactFacts, normalise_contact, read_contact
 from radicale_kamin.entry import Contact, Settings
@@ -50,7 +50,7 @@ def _option(default: str, help_text: str, type_=str) -> dict:
 PLUGIN_CONFIG_SCHEMA = {
     "storage": {
         "kamin_timezone": _option(
-            "Europe/Berlin", "time zone of the business: times without offset are "
+            timefacts.DEFAULT_TIMEZONE.key, "time zone of the business: times without offset are "
             "local time here (callbacks, calling windows)"),
         "kamin_phone_region": _option(
             "DE", "region for phone numbers written without +country code"),

@@ -38,20 +38,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 from urllib.parse import urljoin, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 import recurring_ical_events
 import requests
 import urllib3
 import x_wr_timezone
-from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from radicale_kamin import rules
+from radicale_kamin import rules, timefacts
 from radicale_kamin.recurrence import DAILY_OR_COARSER, HORIZON, first_occurrence_offset
 
 UTC = dt.timezone.utc
-BERLIN = ZoneInfo("Europe/Berlin")
 
 KIND_PROPERTY = "X-KAMIN-KIND"
 SOURCE_PROPERTY = "X-KAMIN-SOURCE"          # the subscription's name
@@ -465,9 +462,14 @@ def mirror(subscription: Subscription, body: bytes, now: dt.datetime,
     occurrences is one recurring entry. An occurrence whose master is not in
     the feed (Google does this for single invitations of a series) becomes
     an entry of its own. An event is kept when one of its occurrences
-    touches [now - past_days, now + future_days]. Raises ValueError for a
-    body that is no iCalendar at all (``fetch`` has refused those already).
+    touches [now - past_days, now + future_days]; floating times and dates
+    are local time of ``now``'s zone (the business's, ``timefacts``).
+    Raises ValueError for a body that is no iCalendar at all (``fetch`` has
+    refused those already).
     """
+    if now.tzinfo is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    tz = now.tzinfo
     window = (now - dt.timedelta(days=past_days), now + dt.timedelta(days=future_days))
     skipped: list[Skipped] = []
     groups: dict[str, _Group] = {}
@@ -479,7 +481,7 @@ def mirror(subscription: Subscription, body: bytes, now: dt.datetime,
                 pass  # an unknown X-WR-TIMEZONE: times stay as written
         zones = {str(tz.get("TZID")): tz for tz in calendar.walk("VTIMEZONE")}
         for event in calendar.walk("VEVENT"):
-            _collect(event, zones, groups, skipped)
+            _collect(event, zones, groups, skipped, tz)
     entries: dict[str, MirrorEntry] = {}
     outside = cancelled = 0
     for group in groups.values():
@@ -488,7 +490,7 @@ def mirror(subscription: Subscription, body: bytes, now: dt.datetime,
                 cancelled += 1      # blocks nothing; gone like a deleted event
                 continue
             try:
-                if not _touches(events, window):
+                if not _touches(events, window, tz):
                     outside += 1
                     continue
                 entry = _entry(subscription, key, events, group.zones)
@@ -532,13 +534,14 @@ def _sequence(event: Any) -> tuple:
     return (sequence, modified.to_ical().decode() if modified is not None else "")
 
 
-def _collect(event: Any, zones: dict, groups: dict[str, _Group], skipped: list[Skipped]) -> None:
+def _collect(event: Any, zones: dict, groups: dict[str, _Group], skipped: list[Skipped],
+             tz: dt.tzinfo) -> None:
     uid_value = event.get("UID")
     uid = str(uid_value).strip() if uid_value is not None else ""
     try:
         if not uid:
             uid = "nouid-" + _content_hash(event)
-        reason = _problem(event)
+        reason = _problem(event, tz)
         rid = _rid(event)
     except Exception as e:
         skipped.append(Skipped(uid or "(no UID)", "unreadable (%s)" % type(e).__name__))
@@ -578,14 +581,14 @@ def _moment_key(value: Any) -> str:
     return value.strftime("%Y%m%d")
 
 
-def _problem(event: Any) -> Optional[str]:
+def _problem(event: Any, tz: dt.tzinfo) -> Optional[str]:
     """Why the calendar would refuse this VEVENT, or None."""
     start = event.get("DTSTART")
     if start is None:
         return "no DTSTART"
     start_value = start.dt
     end = event.get("DTEND")
-    if end is not None and _as_utc(end.dt) < _as_utc(start_value):
+    if end is not None and timefacts.moment(end.dt, tz) < timefacts.moment(start_value, tz):
         return "DTEND before DTSTART"
     rule = event.get("RRULE")
     if rule is None:
@@ -606,47 +609,32 @@ def _problem(event: Any) -> Optional[str]:
     return None
 
 
-def _as_utc(value: Any) -> dt.datetime:
-    """A DTSTART/DTEND value as an aware moment: dates and floating times
-    are the business's local time."""
-    if not isinstance(value, dt.datetime):
-        value = dt.datetime.combine(value, dt.time())
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=BERLIN)
-    return value.astimezone(UTC)
-
-
 def _is_recurring(events: list) -> bool:
     return len(events) > 1 or any(events[0].get(n) is not None for n in ("RRULE", "RDATE"))
 
 
-def _touches(events: list, window: tuple[dt.datetime, dt.datetime]) -> bool:
+def _touches(events: list, window: tuple[dt.datetime, dt.datetime], tz: dt.tzinfo) -> bool:
     """Whether an occurrence of the entry lies in the window. Lazy: at most
     the occurrences up to the first one in the window are computed."""
     frm, to = window
     if not _is_recurring(events):
-        start, end = _span(events[0])
+        start, end = _span(events[0], tz)
         return end > frm and start < to if end > start else frm <= start < to
     calendar = icalendar.Calendar()
     for event in events:
         calendar.add_component(event)
     query = recurring_ical_events.of(calendar, skip_bad_series=True)
     for occurrence in query.after(frm):
-        start, end = _span(occurrence)
+        start, end = _span(occurrence, tz)
         return start < to
     return False
 
 
-def _span(event: Any) -> tuple[dt.datetime, dt.datetime]:
-    start_value = event["DTSTART"].dt
-    start = _as_utc(start_value)
-    if event.get("DTEND") is not None:
-        return start, _as_utc(event["DTEND"].dt)
-    if event.get("DURATION") is not None:
-        return start, start + event["DURATION"].dt
-    if not isinstance(start_value, dt.datetime):
-        return start, start + dt.timedelta(days=1)
-    return start, start
+def _span(event: Any, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    end, duration = event.get("DTEND"), event.get("DURATION")
+    found = timefacts.span(event["DTSTART"].dt, end.dt if end is not None else None,
+                           duration.dt if duration is not None else None, tz)
+    return found.start, found.end
 
 
 # --- writing a mirror entry -----------------------------------------------------
@@ -698,7 +686,7 @@ def _mirror_event(event: Any, uid: str, name: str, recurring: bool, orphan: bool
     out = icalendar.Event()
     out.add("UID", uid)
     stamp = event.get("LAST-MODIFIED") or event.get("CREATED")
-    out.add("DTSTAMP", _as_utc(stamp.dt) if stamp is not None
+    out.add("DTSTAMP", timefacts.moment(stamp.dt, UTC).astimezone(UTC) if stamp is not None
             else dt.datetime(1970, 1, 1, tzinfo=UTC))
     private = str(event.get("CLASS", "")).upper() in ("PRIVATE", "CONFIDENTIAL")
     for prop_name in _KEPT:
@@ -747,14 +735,7 @@ def _kept_value(prop_name: str, value: Any, recurring: bool, used: dict[str, str
     return value
 
 
-def _iana(tzid: str) -> Optional[str]:
-    """The IANA name of a TZID, for IANA and Windows names; None otherwise."""
-    name = WINDOWS_TO_OLSON.get(tzid, tzid)
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
+_iana = timefacts.iana_name
 
 
 def _vtimezone(tzid: str, upstream_tzid: str, zones: dict) -> Optional[Any]:

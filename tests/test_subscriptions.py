@@ -10,6 +10,7 @@ import http.server
 import threading
 import time
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -17,9 +18,10 @@ import recurring_ical_events
 
 from conftest import FIXTURES
 from radicale_kamin.subscriptions import (
-    BERLIN, FetchState, Subscription, fetch, is_due, is_mirror_uid, mirror,
+    FetchState, Subscription, fetch, is_due, is_mirror_uid, mirror,
     mirror_entries, parse_subscriptions, plan_sync, redact_url)
 
+BERLIN = ZoneInfo("Europe/Berlin")
 FEEDS = FIXTURES / "feeds"
 NOW = dt.datetime(2026, 7, 1, 8, 0, tzinfo=BERLIN)
 LATER = NOW + dt.timedelta(hours=1)
