@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from radicale import rights, storage as radicale_storage
 from radicale.log import logger
 
-from radicale_kamin import availability, calls, rules
+from radicale_kamin import availability, calls, rules, staff
 from radicale_kamin.entry import EntryRejected, parse_moment
 from radicale_kamin.facts import candidate_from
 from radicale_kamin.recurrence import RecurrenceRejected
@@ -101,7 +101,9 @@ class Api:
         self.non_staff = [p.strip().strip("/") for p in
                           config.get("storage", "kamin_non_staff_calendars").split(",")
                           if p.strip()]
-        self.staff_names = _parse_names(config.get("storage", "kamin_staff_names"))
+        self.staff_names = staff.parse_names(config.get("storage", "kamin_staff_names"))
+        self.booking_calendars = staff.parse_booking_calendars(
+            config.get("storage", "kamin_booking_calendars"))
         self.slot_settings = availability.SlotSettings.from_options(
             {name: str(config.get("storage", name)) for name in availability.OPTIONS})
         self.hold_minutes = int(config.get("storage", "kamin_hold_minutes"))
@@ -216,18 +218,32 @@ class Api:
                 if permission in self._rights.authorization(
                     request.user, request.groups, calendar_url(c))]
 
-    def staff(self, request: Request, permission: str = "r") -> list[dict]:
-        """The staff calendars the user may read/write: every calendar is a
-        staff calendar of its owner unless the admin listed it otherwise.
-        The id is the owner, or owner/calendar when an owner has several."""
-        calendars = [c for c in self.calendars(request, permission) if self.is_staff(c)]
-        owners: dict[str, list[str]] = {}
-        for calendar in calendars:
-            owners.setdefault(calendar.split("/")[0], []).append(calendar)
-        return [{"id": owner if len(owned) == 1 else calendar,
-                 "name": self.staff_names.get(owner, owner.capitalize()),
-                 "calendar": calendar_url(calendar), "owner": owner}
-                for owner, owned in sorted(owners.items()) for calendar in owned]
+    def all_staff(self) -> list[staff.Staff]:
+        """Every staff member: one per user owning a staff calendar
+        (``staff.py`` has the rules)."""
+        return staff.staff_of(self.index.calendars_on_disk(), self.non_staff,
+                              self.staff_names, self.booking_calendars)
+
+    def staff(self, request: Request, permission: str = "r") -> list[staff.Staff]:
+        """The staff members whose bookable calendar the user may read
+        (``r``) or write (``w``)."""
+        return [s for s in self.all_staff()
+                if permission in self._rights.authorization(
+                    request.user, request.groups, calendar_url(s.bookable))]
+
+    def staff_member(self, request: Request, staff_id: str, permission: str) -> staff.Staff:
+        """A staff id from ``GET staff``; 404 (read) or 403 (write) for one
+        the user may not use."""
+        for member in self.staff(request, permission):
+            if member.id == staff_id:
+                return member
+        raise ApiError(404 if permission == "r" else 403,
+                       "no staff %s whose calendar you may %s; see GET staff"
+                       % (staff_id, "read" if permission == "r" else "write"))
+
+    def staff_json(self, member: staff.Staff) -> dict:
+        return {"id": member.id, "name": member.name, "calendar": calendar_url(member.bookable),
+                "calendars": [calendar_url(c) for c in member.calendars]}
 
     def collection(self, calendar: str):
         collection = next(iter(self.storage.discover(calendar_url(calendar))), None)
@@ -243,7 +259,7 @@ class Api:
         return bool(self.rows(calendars, "kind = 'deadline' AND building = ?", (building,)))
 
     def is_staff(self, calendar: str) -> bool:
-        return not any(calendar == p or calendar.startswith(p + "/") for p in self.non_staff)
+        return staff.is_staff_calendar(calendar, self.non_staff)
 
     def rows(self, calendars: list[str], where: str = "1", parameters=()) -> list:
         if not calendars:
@@ -343,15 +359,6 @@ class Api:
 def _where(exc: BaseException) -> str:
     frame = traceback.extract_tb(exc.__traceback__)[-1]
     return "%s:%d" % (frame.filename.rsplit("/", 1)[-1], frame.lineno)
-
-
-def _parse_names(raw: str) -> dict[str, str]:
-    names = {}
-    for part in raw.split(","):
-        if ":" in part:
-            key, _, value = part.partition(":")
-            names[key.strip()] = value.strip()
-    return names
 
 
 # --- endpoints --------------------------------------------------------------

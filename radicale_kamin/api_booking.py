@@ -19,6 +19,7 @@ import radicale.item as radicale_item
 from radicale_kamin import availability, profile
 from radicale_kamin.api import Api, ApiError, Request, calendar_url, route
 from radicale_kamin.entry import parse_moment
+from radicale_kamin.staff import Staff, staff_for_calendar
 
 MAX_RANGE_DAYS = 62
 BOOKING_KINDS = ("external", "internal")
@@ -60,39 +61,33 @@ def _text(body: dict, name: str, required: bool = False) -> Optional[str]:
     return value.strip()
 
 
-def _staff_calendar(api: Api, request: Request, staff_id: str, permission: str) -> str:
-    """The calendar (sane path) of a staff id from ``GET staff``."""
-    for staff in api.staff(request, permission):
-        if staff["id"] == staff_id:
-            return staff["calendar"].strip("/")
-    raise ApiError(404 if permission == "r" else 403,
-                   "no staff %s whose calendar you may %s; see GET staff"
-                   % (staff_id, "read" if permission == "r" else "write"))
-
-
 # --- busy time ---------------------------------------------------------------------
 
-def _busy(api: Api, calendar: str, frm: dt.datetime, to: dt.datetime, now: dt.datetime,
-          skip_href: Optional[str] = None, skip_hold: Optional[str] = None) -> list:
-    """Everything that blocks ``calendar`` between ``frm`` and ``to``: its
-    entries (recurring ones expanded, bounded), and others' holds."""
+def busy_time(api: Api, member: Staff, frm: dt.datetime, to: dt.datetime, now: dt.datetime,
+              skip: Optional[tuple[str, str]] = None,
+              skip_hold: Optional[str] = None) -> list[availability.Busy]:
+    """Everything that blocks a staff member between ``frm`` and ``to``: the
+    entries of all their calendars (recurring ones expanded, bounded) but
+    ``skip`` (calendar, href) — the entry being moved — and holds but
+    ``skip_hold``."""
     margin = dt.timedelta(days=1, minutes=api.slot_settings.buffer_minutes)
     low, high = int((frm - margin).timestamp()), int((to + margin).timestamp())
-    rows = api.index.blocking(calendar, low, high)
     busy = []
-    for row in rows:
-        if row["href"] == skip_href:
-            continue
-        if row["recurring"]:
-            busy.extend(availability.busy_from_event(
-                api.read_item(calendar, row["href"]), frm - margin, to + margin, api.timezone))
-        else:
-            busy.append(_busy_from_row(row, api.timezone))
-    for hold in api.index.active_holds(calendar, low, high, int(now.timestamp())):
-        if hold["id"] != skip_hold:
-            busy.append(availability.Busy(
-                start=dt.datetime.fromtimestamp(hold["start"], api.timezone),
-                end=dt.datetime.fromtimestamp(hold["end"], api.timezone), counts=True))
+    for calendar in member.calendars:
+        for row in api.index.blocking(calendar, low, high):
+            if (calendar, row["href"]) == skip:
+                continue
+            if row["recurring"]:
+                busy.extend(availability.busy_from_event(
+                    api.read_item(calendar, row["href"]), frm - margin, to + margin,
+                    api.timezone))
+            else:
+                busy.append(_busy_from_row(row, api.timezone))
+        for hold in api.index.active_holds(calendar, low, high, int(now.timestamp())):
+            if hold["id"] != skip_hold:
+                busy.append(availability.Busy(
+                    start=dt.datetime.fromtimestamp(hold["start"], api.timezone),
+                    end=dt.datetime.fromtimestamp(hold["end"], api.timezone), counts=True))
     return busy
 
 
@@ -148,25 +143,21 @@ def get_slots(api: Api, request: Request) -> tuple[int, dict]:
     now = api.now(request)
     staff_list = api.staff(request, "r")
     if request.query.get("staff"):
-        staff_list = [s for s in staff_list if s["id"] == request.query["staff"]]
-        if not staff_list:
-            raise ApiError(404, "no staff %s whose calendar you may read; see GET staff"
-                           % request.query["staff"])
-    calendars = [s["calendar"].strip("/") for s in staff_list]
+        staff_list = [api.staff_member(request, request.query["staff"], "r")]
     slots = []
     with api.storage.acquire_lock("r", request.user):
-        api.index.sync(calendars)
+        api.index.sync([c for member in staff_list for c in member.calendars])
         near, window = _building_context(api, api.calendars(request),
                                          request.query.get("building"), now)
         if request.query.get("building") and window is None and api.has_deadline(
                 api.calendars(request), request.query["building"]):
             return 200, {"slots": [], "window": None,
                          "note": "the building's Feuerstättenbescheid window is closed"}
-        for staff, calendar in zip(staff_list, calendars):
-            hours = api.working_hours.for_staff(staff["owner"])
-            busy = _busy(api, calendar, frm, to, now)
+        for member in staff_list:
+            hours = api.working_hours.for_staff(member.id)
+            busy = busy_time(api, member, frm, to, now)
             slots.extend(availability.free_slots(
-                staff["id"], hours, busy, frm, to, now, api.slot_settings,
+                member.id, hours, busy, frm, to, now, api.slot_settings,
                 duration=duration, near=near, window=window, part=part_hours))
     if near:
         slots.sort(key=lambda s: (-s.score, s.start, s.staff))
@@ -203,24 +194,50 @@ def _never_bookable(api: Api, hours, start: dt.datetime, end: dt.datetime,
     return None
 
 
-def _check_free(api: Api, staff: dict, calendar: str, start: dt.datetime, end: dt.datetime,
-                now: dt.datetime, skip_href: Optional[str] = None,
-                skip_hold: Optional[str] = None) -> None:
-    """Raise 409 (taken) or 400 (never bookable) unless [start, end) is a
-    free slot of ``staff``. Call inside the storage write lock."""
-    hours = api.working_hours.for_staff(staff["owner"])
+def check_free(api: Api, member: Staff, start: dt.datetime, end: dt.datetime,
+               now: dt.datetime, skip: Optional[tuple[str, str]] = None,
+               skip_hold: Optional[str] = None) -> None:
+    """Raise 409 (taken, naming what takes it) or 400 (never bookable)
+    unless [start, end) is a free slot of ``member`` — the one check of every
+    path that places or moves an appointment (booking, hold, move, rebook).
+    Call inside the storage write lock, after syncing the member's
+    calendars."""
+    hours = api.working_hours.for_staff(member.id)
     settings = api.slot_settings
     duration = int((end - start).total_seconds() // 60)
     problem = _never_bookable(api, hours, start, end, now)
     if problem:
         raise ApiError(400, problem)
-    busy = _busy(api, calendar, start, end, now, skip_href=skip_href, skip_hold=skip_hold)
-    free = availability.free_slots(staff["id"], hours, busy, start, end, now, settings,
+    busy = busy_time(api, member, start, end, now, skip=skip, skip_hold=skip_hold)
+    free = availability.free_slots(member.id, hours, busy, start, end, now, settings,
                                    duration=duration)
-    if not any(s.start == start for s in free):
-        raise ApiError(409, "the slot %s–%s of %s is no longer free" % (
-            start.astimezone(api.timezone).strftime("%d.%m.%Y %H:%M"),
-            end.astimezone(api.timezone).strftime("%H:%M"), staff["id"]))
+    if any(s.start == start for s in free):
+        return
+    tz = api.timezone
+    slot = "%s–%s" % (start.astimezone(tz).strftime("%d.%m.%Y %H:%M"),
+                      end.astimezone(tz).strftime("%H:%M"))
+    taken = availability.taken_by(busy, start, end, settings)
+    if taken is None:
+        raise ApiError(409, "the slot %s of %s is no longer free: %d appointments that day "
+                       "already" % (slot, member.id, settings.max_per_day))
+    raise ApiError(409, "the slot %s of %s is no longer free: busy %s–%s (with %d minutes "
+                   "buffer)" % (slot, member.id, taken.start.astimezone(tz).strftime(
+                       "%d.%m.%Y %H:%M"), taken.end.astimezone(tz).strftime("%H:%M"),
+                                settings.buffer_minutes),
+                   conflict={"start": taken.start.astimezone(tz).isoformat(),
+                             "end": taken.end.astimezone(tz).isoformat()})
+
+
+def check_free_for_entry(api: Api, row, start: dt.datetime, end: dt.datetime,
+                         now: dt.datetime) -> None:
+    """``check_free`` for moving the entry of index ``row`` to [start, end):
+    its owner's availability, the entry itself not counting as busy."""
+    member = staff_for_calendar(api.all_staff(), row["calendar"])
+    if member is None:
+        raise ApiError(400, "%s is not a staff calendar: its entries are not booked by the "
+                       "API" % calendar_url(row["calendar"]))
+    api.index.sync(member.calendars)
+    check_free(api, member, start, end, now, skip=(row["calendar"], row["href"]))
 
 
 @route("POST", r"holds", query=("now",))
@@ -229,12 +246,12 @@ def post_hold(api: Api, request: Request) -> tuple[int, dict]:
     start = _moment(api, body.get("start"), "start")
     end = start + dt.timedelta(minutes=_duration(api, body.get("duration")))
     staff_id = _text(body, "staff", required=True)
-    calendar = _staff_calendar(api, request, staff_id, "w")
-    staff = next(s for s in api.staff(request, "w") if s["id"] == staff_id)
+    member = api.staff_member(request, staff_id, "w")
+    calendar = member.bookable
     now = api.now(request)
     with api.storage.acquire_lock("w", request.user):
-        api.index.sync([calendar])
-        _check_free(api, staff, calendar, start, end, now)
+        api.index.sync(member.calendars)
+        check_free(api, member, start, end, now)
         hold_id = uuid.uuid4().hex
         until = now + dt.timedelta(minutes=api.hold_minutes)
         api.index.hold(hold_id, calendar, int(start.timestamp()), int(end.timestamp()),
@@ -261,11 +278,11 @@ def post_booking(api: Api, request: Request) -> tuple[int, dict]:
     staff_id = _text(body, "staff", required=True)
     fields = {name: _text(body, name) for name in
               ("customer", "phone", "building", "location", "summary", "note", "hold")}
-    calendar = _staff_calendar(api, request, staff_id, "w")
-    staff = next(s for s in api.staff(request, "w") if s["id"] == staff_id)
+    member = api.staff_member(request, staff_id, "w")
+    calendar = member.bookable
     now = api.now(request)
     with api.storage.acquire_lock("w", request.user):
-        api.index.sync([calendar])
+        api.index.sync(member.calendars)
         hold = fields["hold"]
         if hold is not None:
             held = api.index.get_hold(hold, int(now.timestamp()))
@@ -274,7 +291,7 @@ def post_booking(api: Api, request: Request) -> tuple[int, dict]:
             if (held["calendar"], held["start"], held["end"]) != (
                     calendar, int(start.timestamp()), int(end.timestamp())):
                 raise ApiError(400, "hold %s is for another slot" % hold)
-        _check_free(api, staff, calendar, start, end, now, skip_hold=hold)
+        check_free(api, member, start, end, now, skip_hold=hold)
         uid = uuid.uuid4().hex
         stamp = now.astimezone(api.timezone).strftime("%d.%m.%Y %H:%M")
         log = "%s Termin gebucht (%s) von %s" % (
@@ -317,12 +334,8 @@ def post_move(api: Api, request: Request) -> tuple[int, dict]:
     now = api.now(request)
     with api.storage.acquire_lock("w", request.user):
         row, item = _booked_entry(api, request, body)
-        staff = next((s for s in api.staff(request, "w")
-                      if s["calendar"].strip("/") == row["calendar"]), None)
-        if staff is None:
-            raise ApiError(400, "%s is not a staff calendar" % calendar_url(row["calendar"]))
         end = start + dt.timedelta(seconds=row["end"] - row["start"])
-        _check_free(api, staff, row["calendar"], start, end, now, skip_href=row["href"])
+        check_free_for_entry(api, row, start, end, now)
         stamp = now.astimezone(api.timezone).strftime("%d.%m.%Y %H:%M")
         log = "%s verschoben auf %s von %s" % (
             stamp, start.astimezone(api.timezone).strftime("%d.%m.%Y %H:%M"), request.user)

@@ -11,13 +11,13 @@ import radicale.item as radicale_item
 
 from radicale_kamin import calls, profile
 from radicale_kamin.api import Api, ApiError, Request, calendar_url, route
+from radicale_kamin.api_booking import check_free_for_entry
 from radicale_kamin.entry import parse_moment
 
 
 @route("GET", r"staff")
 def get_staff(api: Api, request: Request) -> tuple[int, dict]:
-    return 200, {"staff": [{key: s[key] for key in ("id", "name", "calendar")}
-                           for s in api.staff(request, "r")]}
+    return 200, {"staff": [api.staff_json(s) for s in api.staff(request, "r")]}
 
 
 def _parse_bool_query(request: Request, name: str, default: bool) -> bool:
@@ -130,6 +130,9 @@ def post_outcome(api: Api, request: Request) -> tuple[int, dict]:
                                           at=at, new_start=new_start, note=note)
         except ValueError as e:
             raise ApiError(400, str(e))
+        if update.start is not None:        # rebooked: the same check as every booking
+            length = dt.timedelta(seconds=max(row["end"] - row["start"], 0))
+            check_free_for_entry(api, row, update.start, update.start + length, now)
         text = profile.apply_workflow(
             item.serialize(), outcome=update.outcome, attempts=update.attempts,
             callback=update.callback, last_attempt=update.last_attempt,

@@ -246,6 +246,16 @@ def _in_part(start: dt.datetime, part: Optional[tuple[dt.time, dt.time]], tz: Zo
     return part[0] <= clock < part[1]
 
 
+def taken_by(busy: Iterable[Busy], start: dt.datetime, end: dt.datetime,
+             settings: SlotSettings = SlotSettings()) -> Optional[Busy]:
+    """The earliest busy time that keeps [start, end) from being booked
+    (it overlaps, or lies closer than the buffer), or None."""
+    pad = dt.timedelta(minutes=settings.buffer_minutes)
+    clashing = [b for b in busy if b.start - pad < end and b.end + pad > start
+                and b.end > b.start]
+    return min(clashing, key=lambda b: b.start.astimezone(UTC), default=None)
+
+
 def free_slots(staff: str, hours: WorkingHours, busy: Iterable[Busy], frm: dt.datetime,
                to: dt.datetime, now: dt.datetime, settings: SlotSettings = SlotSettings(),
                duration: Optional[int] = None,

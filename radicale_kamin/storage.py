@@ -31,7 +31,7 @@ from radicale.storage import multifilesystem
 
 import radicale.item.filter as radicale_filter
 
-from radicale_kamin import availability, compat, privacy, profile, timefacts
+from radicale_kamin import availability, compat, privacy, profile, staff, timefacts
 from radicale_kamin.calls import OPTION_NAMES, CallSettings
 from radicale_kamin.contact import ContactFacts, normalise_contact, read_contact
 from radicale_kamin.entry import Contact, Settings
@@ -92,6 +92,9 @@ PLUGIN_CONFIG_SCHEMA = {
             "or a user's whole home /buero/), comma-separated"),
         "kamin_staff_names": _option(
             "", "display names of staff, e.g. anna: Anna Huber, ben: Ben Maier"),
+        "kamin_booking_calendars": _option(
+            "", "the calendar bookings go into, per staff member, e.g. anna: /anna/arbeit/ "
+            "(default: the user's calendar termine, else their first calendar)"),
     },
 }
 
@@ -109,6 +112,7 @@ def load_settings(configuration: Any) -> Settings:
         availability.SlotSettings.from_options(
             {name: str(config.get("storage", name)) for name in availability.OPTIONS})
         int(config.get("storage", "kamin_hold_minutes"))
+        staff.parse_booking_calendars(config.get("storage", "kamin_booking_calendars"))
     except ValueError as e:
         raise RuntimeError("[storage] %s" % e) from e
     load_working_hours(config.get("storage", "kamin_working_hours"), calling)

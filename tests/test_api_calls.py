@@ -62,7 +62,8 @@ def test_unknown_path_and_wrong_method_are_json_errors(client):
 def test_staff_lists_calendars_the_user_may_read(app, client):
     Client(app, "ben").mkcalendar("/ben/termine/")
     own = json.loads(client.get(API + "staff").text)["staff"]
-    assert own == [{"id": "anna", "name": "Anna", "calendar": "/anna/termine/"}]
+    assert own == [{"id": "anna", "name": "Anna", "calendar": "/anna/termine/",
+                    "calendars": ["/anna/termine/"]}]
     everyone = json.loads(Client(app, "assistant").get(API + "staff").text)["staff"]
     assert [s["calendar"] for s in everyone] == ["/anna/termine/", "/ben/termine/"]
 

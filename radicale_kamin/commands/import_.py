@@ -73,11 +73,11 @@ def _write_report(path: str, report) -> None:
 
 
 def _staff_names(configuration) -> dict[str, str]:
-    from radicale_kamin.api import _parse_names
+    from radicale_kamin.staff import parse_names
     from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA
 
     config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
-    return _parse_names(config.get("storage", "kamin_staff_names"))
+    return parse_names(config.get("storage", "kamin_staff_names"))
 
 
 def run(args) -> int:
