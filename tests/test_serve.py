@@ -20,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import ROOT, event, ics, prop
+from conftest import ROOT, Client, event, ics, prop
 from processes import BIN, free_port, running, start, stop
 from radicale_kamin import serve
-from radicale_kamin.wsgi import path_as_text
+from radicale_kamin.wsgi import kamin_application, path_as_text
 
 KAMIN = str(BIN / "kamin")
 RADICALE = str(BIN / "radicale")
@@ -249,6 +249,18 @@ def test_non_ascii_paths_round_trip(which, request):
     assert building.status_code == 200
     assert building.json()["building"] == "LG-Müller-7"
     assert [e["uid"] for e in building.json()["entries"]] == ["mueller-7"]
+
+
+def test_wsgi_stack_takes_latin1_paths_as_pep_3333_servers_send_them(app, storage_folder):
+    anna = Client(kamin_application(app), "anna")
+    assert anna.mkcalendar(CAL).status == 201
+    latin1 = CAL + "Müller.ics".encode("utf-8").decode("latin-1")
+    body = ics(event("mueller-7", "X-KAMIN-KIND:external", "X-KAMIN-BUILDING:LG-Müller-7"))
+    assert anna.put(latin1, body).status == 201
+    assert (storage_folder / "collection-root" / "anna" / "termine" / "Müller.ics").is_file()
+    building = anna.as_user("assistant").get(
+        "/.web/kamin/api/buildings/" + "LG-Müller-7".encode("utf-8").decode("latin-1"))
+    assert building.status == 200 and '"LG-Müller-7"' in building.text
 
 
 def test_wsgi_path_is_decoded_as_utf8():
