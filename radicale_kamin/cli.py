@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 
 # Each name is a module radicale_kamin.commands.<name> with
 # ``register(subparsers)`` that adds its parser and sets ``func``.
-COMMANDS = ("address", "setup", "reindex", "due-calls", "import", "sync")
+COMMANDS = ("address", "setup", "reindex", "due-calls", "import", "sync", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
