@@ -1,6 +1,6 @@
-"""Starting real server processes for end-to-end tests: on a free
-127.0.0.1 port, with the bundled config, stopped by the test that started
-them."""
+"""Real server processes for end-to-end tests: on a free 127.0.0.1 port,
+started from the project folder, waited for until they answer, and always
+stopped by the test that started them."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Sequence
 
 import requests
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-RADICALE = str(pathlib.Path(sys.executable).with_name("radicale"))
+BIN = pathlib.Path(sys.executable).parent
+RADICALE = str(BIN / "radicale")
 
 
 def free_port() -> int:
@@ -24,18 +25,45 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_answering(url: str, process: subprocess.Popen,
-                         log: Optional[pathlib.Path] = None, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
+def start(argv: Sequence[str], log: pathlib.Path, url: str,
+          timeout: float = 60) -> subprocess.Popen:
+    """Start ``argv`` from the project folder, output to ``log``, and wait
+    until ``url`` answers; fail with the log when it exits or never does."""
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(list(argv), cwd=ROOT, stdout=log_file,
+                                   stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("server exited: %s" % (log.read_text() if log else ""))
+            raise AssertionError("%s exited: %s" % (argv[0], log.read_text()))
         try:
-            requests.get(url + "/.web/", timeout=1)
-            return
+            requests.get(url + "/.web/", timeout=2)
+            return process
         except requests.ConnectionError:
             time.sleep(0.05)
-    raise RuntimeError("server did not answer within %d s" % seconds)
+    stop(process)
+    raise AssertionError("%s did not answer within %d s: %s" % (argv[0], timeout, log.read_text()))
+
+
+def stop(process: subprocess.Popen) -> int:
+    """SIGTERM, then SIGKILL after 15 s; the exit status."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+    return process.returncode
+
+
+@contextlib.contextmanager
+def running(argv: Sequence[str], log: pathlib.Path, url: str) -> Iterator[subprocess.Popen]:
+    process = start(argv, log, url)
+    try:
+        yield process
+    finally:
+        stop(process)
 
 
 @contextlib.contextmanager
@@ -44,21 +72,8 @@ def radicale(folder: pathlib.Path, log: pathlib.Path, command: Sequence[str] = (
     """``radicale --config config/radicale.conf`` (or ``command``, another
     ``config``) on a free port with its data in ``folder``; yields the base
     URL."""
-    port = free_port()
-    with open(log, "w") as log_file:
-        process = subprocess.Popen(
-            [*command, "--config", config,
-             "--server-hosts", "127.0.0.1:%d" % port,
-             "--storage-filesystem-folder", str(folder), *extra],
-            cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
-    url = "http://127.0.0.1:%d" % port
-    try:
-        wait_until_answering(url, process, log)
+    url = "http://127.0.0.1:%d" % free_port()
+    argv = [*command, "--config", config, "--server-hosts", url[len("http://"):],
+            "--storage-filesystem-folder", str(folder), *extra]
+    with running(argv, log, url):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

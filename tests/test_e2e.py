@@ -3,10 +3,6 @@ free 127.0.0.1 port, driven with the ``caldav`` client library."""
 
 from __future__ import annotations
 
-import pathlib
-import socket
-import subprocess
-import sys
 import time
 import uuid
 
@@ -14,43 +10,18 @@ import caldav
 import pytest
 import requests
 
-from conftest import ROOT, event, ics, prop
+import servers
+from conftest import event, ics, prop
 
 pytestmark = pytest.mark.e2e
-RADICALE = str(pathlib.Path(sys.executable).with_name("radicale"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("e2e") / "collections"
-    port = _free_port()
     log = tmp_path_factory.mktemp("e2e-log") / "radicale.log"
-    with open(log, "w") as log_file:
-        process = subprocess.Popen(
-            [RADICALE, "--config", "config/radicale.conf",
-             "--server-hosts", "127.0.0.1:%d" % port,
-             "--storage-filesystem-folder", str(folder)],
-            cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
-    url = "http://127.0.0.1:%d" % port
-    try:
-        for _ in range(200):
-            if process.poll() is not None:
-                pytest.fail("radicale exited: " + log.read_text())
-            try:
-                requests.get(url + "/.web/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
+    with servers.radicale(folder, log) as url:
         yield url, log
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _calendar(url: str, user: str, password: str):
@@ -134,32 +105,14 @@ def test_bad_entry_gets_a_4xx_and_the_reason_in_the_log(server):
     assert "X-KAMIN-KIND: unknown kind" in log.read_text()
 
 
-def _start_server(folder):
-    port = _free_port()
-    process = subprocess.Popen(
-        [RADICALE, "--config", "config/radicale.conf", "--server-hosts", "127.0.0.1:%d" % port,
-         "--storage-filesystem-folder", str(folder), "--logging-level", "warning"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = "http://127.0.0.1:%d" % port
-    for _ in range(200):
-        try:
-            requests.get(url + "/.web/", timeout=1)
-            return process, url
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    process.terminate()
-    pytest.fail("radicale did not start")
-
-
 def test_slots_follow_caldav_and_parallel_bookings_across_processes(tmp_path):
     """Two server processes on one storage folder; a staff member adds an
     entry with a CalDAV client; then 20 bookings of one slot race."""
     from concurrent.futures import ThreadPoolExecutor
 
     folder = tmp_path / "collections"
-    servers = [_start_server(folder) for _ in range(2)]
-    try:
-        url_a, url_b = servers[0][1], servers[1][1]
+    with servers.radicale(folder, tmp_path / "a.log") as url_a, \
+            servers.radicale(folder, tmp_path / "b.log") as url_b:
         _, principal = _calendar(url_a, "anna", "anna-demo")
         calendar = principal.make_calendar(name="Termine", cal_id="termine")
         api = "/.web/kamin/api/"
@@ -184,7 +137,3 @@ def test_slots_follow_caldav_and_parallel_bookings_across_processes(tmp_path):
         assert statuses == [201] + [409] * 19
         uids = [str(e.icalendar_component["UID"]) for e in calendar.events()]
         assert len(uids) == 2                     # the dentist and exactly one booking
-    finally:
-        for process, _ in servers:
-            process.terminate()
-            process.wait(timeout=10)

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from conftest import ROOT, Client, event, ics, prop
-from processes import BIN, free_port, running, start, stop
+from servers import BIN, free_port, running, start, stop
 from radicale_kamin import serve
 from radicale_kamin.wsgi import kamin_application, path_as_text
 
