@@ -94,6 +94,13 @@ class AddressResult:
         second = " ".join(p for p in (self.postcode, self.city) if p)
         return ", ".join(p for p in (first, second) if p)
 
+    def match_key(self) -> Optional[str]:
+        """Street, number and town folded: how an entry's address finds the
+        contact living there (a missing or mistyped PLZ does not matter)."""
+        if self.verdict == "red" or not (self.street and self.number and self.city):
+            return None
+        return "%s %s, %s" % (fold(self.street), self.number.lower(), fold(self.city))
+
     def as_json(self) -> dict:
         """The flat JSON of CONTRACT.md section 4, plus German texts and repairs."""
         data = asdict(self)

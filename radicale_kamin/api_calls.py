@@ -12,6 +12,7 @@ import radicale.item as radicale_item
 from radicale_kamin import calls, profile
 from radicale_kamin.api import Api, ApiError, Request, calendar_url, route
 from radicale_kamin.api_booking import check_free_for_entry
+from radicale_kamin.contact import contacts_for_entry
 from radicale_kamin.entry import parse_moment
 
 
@@ -62,8 +63,24 @@ def _listed(api: Api, request: Request, where: str):
 def get_data_missing(api: Api, request: Request) -> tuple[int, dict]:
     now, candidates, by_key = _listed(api, request, "state IN (%s)" % ",".join(
         "'%s'" % state for state in calls.ORANGE_STATES))
-    return 200, {"now": now.isoformat(), "entries": [
-        api.entry_json(by_key[(c.calendar, c.href)]) for c in calls.data_missing(candidates, now)]}
+    entries = []
+    for candidate in calls.data_missing(candidates, now):
+        row = by_key[(candidate.calendar, candidate.href)]
+        entry = api.entry_json(row)
+        entry["contacts"] = _contact_candidates(api, row)
+        entries.append(entry)
+    return 200, {"now": now.isoformat(), "entries": entries}
+
+
+def _contact_candidates(api: Api, row) -> list[dict]:
+    """Contacts an unlinked entry may belong to by its address: several are
+    listed for the office to choose (never guessed); one is linked already
+    by the storage on the entry's next write."""
+    if row["contact"] or row["building"] or not row["address_key"]:
+        return []
+    found = contacts_for_entry(row["customer"], api.index.contacts_at(row["address_key"]))
+    return [{"uid": c["uid"], "name": c["name"], "addressbook": calendar_url(c["addressbook"]),
+             "phone": c["phone"]} for c in found]
 
 
 @route("GET", r"follow-up", query=("now",))

@@ -18,6 +18,7 @@ from typing import Optional
 from radicale_kamin import icslines
 from radicale_kamin.address import AddressResult, normalise
 from radicale_kamin.entry import ADDRESS_BY_VERDICT, Contact
+from radicale_kamin.names import fold
 from radicale_kamin.phone import parse_phone
 
 _FAX = "FAX"
@@ -35,6 +36,7 @@ class ContactFacts:
     location: Optional[str]         # "Straße Nr, PLZ Ort" when recognised
     address: str                    # complete / incomplete / unrecognised
     buildings: tuple[str, ...]
+    address_key: Optional[str] = None   # AddressResult.match_key: entries find it by this
 
     def as_contact(self) -> Contact:
         return Contact(uid=self.uid, customer=self.name, phone=self.phone,
@@ -105,7 +107,7 @@ def read_contact(text: str, region: str = "DE") -> tuple[icslines.Component, Con
         uid=icslines.unescape_text(uid.value) if uid else None, name=_name(card),
         phone=judged.phone_e164, phone_type=judged.phone_type,
         location=judged.location_line(), address=ADDRESS_BY_VERDICT[judged.verdict],
-        buildings=buildings)
+        buildings=buildings, address_key=judged.match_key())
     return card, facts, judged
 
 
@@ -162,3 +164,32 @@ def new_contact_text(*, uid: str, name: Optional[str], street: Optional[str],
     if note:
         lines.append(icslines.Line("NOTE", [], icslines.escape_text(note)))
     return icslines.serialize(icslines.Component("VCARD", lines))
+
+
+# --- an entry's contact found by its address ----------------------------------
+
+# Words in customer names that say nothing about who it is.
+_NOT_NAME_WORDS = frozenset(
+    fold(w) for w in ("herr", "herrn", "frau", "familie", "fam", "eheleute", "ehepaar", "dr",
+                      "prof", "und", "geb", "hr", "fr", "gmbh", "co", "kg", "ag", "ohg", "ev"))
+
+
+def name_words(name: str) -> frozenset[str]:
+    """The words that identify a customer: ``Familie Huber`` and ``Huber,
+    Hans`` share ``huber``; salutations, titles and legal forms do not count."""
+    words = (fold(w) for w in re.split(r"[^\w]+", name) if len(w) > 1)
+    return frozenset(w for w in words if w and w not in _NOT_NAME_WORDS)
+
+
+def same_customer(a: str, b: str) -> bool:
+    return bool(name_words(a) & name_words(b))
+
+
+def contacts_for_entry(customer: Optional[str], at_address: list) -> list:
+    """The contacts (rows with a ``name``) at an entry's address (match key)
+    that may be its customer: all of them when the entry names nobody, else
+    those whose name shares a word with it. One is a link; several are
+    ambiguous and never guessed."""
+    if not customer or not name_words(customer):
+        return list(at_address)
+    return [c for c in at_address if c["name"] and same_customer(customer, c["name"])]

@@ -64,6 +64,7 @@ class ItemFacts:
     fingerprint: Optional[str] = None   # the mirror's fingerprint of the upstream event
     street: Optional[str] = None        # normalised address parts, for "same street/PLZ"
     postcode: Optional[str] = None
+    address_key: Optional[str] = None   # AddressResult.match_key, to find its contact
 
 
 def _epoch(moment: dt.datetime) -> int:
@@ -205,6 +206,7 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
         summary=derived.summary, location=derived.location, contact=derived.contact,
         street=derived.address_result.street,
         postcode=derived.address_result.postcode,
+        address_key=derived.address_result.match_key(),
         blocks=timefacts.takes_time(transp, derived.status, derived.kind), **facts)
 
 

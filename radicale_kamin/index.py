@@ -86,9 +86,12 @@ CREATE TABLE IF NOT EXISTS contacts (
     href TEXT NOT NULL,
     uid TEXT, name TEXT, phone TEXT, phone_type TEXT, location TEXT, address TEXT,
     buildings TEXT NOT NULL,          -- \x1f-joined
+    address_key TEXT,                 -- AddressResult.match_key
     PRIMARY KEY (addressbook, href)
 );
 CREATE INDEX IF NOT EXISTS contacts_uid ON contacts (uid);
+CREATE INDEX IF NOT EXISTS contacts_address_key ON contacts (address_key);
+CREATE INDEX IF NOT EXISTS items_address_key ON items (address_key) WHERE contact IS NULL;
 CREATE TABLE IF NOT EXISTS contact_buildings (
     addressbook TEXT NOT NULL, href TEXT NOT NULL, building TEXT NOT NULL
 );
@@ -605,9 +608,10 @@ class SideIndex:
 
     def update_contact(self, addressbook: str, href: str, facts) -> None:
         self.remove_contact(addressbook, href)
-        self.db.execute("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.db.execute("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (addressbook, href, facts.uid, facts.name, facts.phone, facts.phone_type,
-                         facts.location, facts.address, "\x1f".join(facts.buildings)))
+                         facts.location, facts.address, "\x1f".join(facts.buildings),
+                         facts.address_key))
         self.db.executemany("INSERT INTO contact_buildings VALUES (?, ?, ?)",
                             [(addressbook, href, b) for b in facts.buildings])
 
@@ -630,6 +634,17 @@ class SideIndex:
                 "SELECT c.* FROM contacts c JOIN contact_buildings b USING (addressbook, href)"
                 " WHERE b.building=? ORDER BY c.addressbook, c.href LIMIT 1", (building,)).fetchone()
         return None
+
+    def contacts_at(self, address_key: str) -> list[sqlite3.Row]:
+        """The contacts at an address (``AddressResult.match_key``)."""
+        return self.db.execute("SELECT * FROM contacts WHERE address_key=?"
+                               " ORDER BY addressbook, href", (address_key,)).fetchall()
+
+    def unlinked_entries_at(self, address_key: str, kinds: Sequence[str]) -> list[sqlite3.Row]:
+        """Entries of ``kinds`` at an address linked to no contact and no
+        building: the ones a contact living there may claim."""
+        return self.rows("contact IS NULL AND building IS NULL AND address_key=? AND kind IN (%s)"
+                         % ",".join("?" * len(kinds)), (address_key, *kinds))
 
     def linked_entries(self, uid: Optional[str], buildings: Iterable[str]) -> list[sqlite3.Row]:
         buildings = list(buildings)

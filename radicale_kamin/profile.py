@@ -78,6 +78,12 @@ def link_of(text: str) -> Optional[tuple[Optional[str], Optional[str]]]:
     return (uid, building) if uid or building else None
 
 
+def master_entry(text: str) -> Optional[Entry]:
+    """The master VEVENT of an item (the one without RECURRENCE-ID)."""
+    masters = [e for e in events(icslines.parse(text)) if e.first("RECURRENCE-ID") is None]
+    return read_event(masters[0]) if masters else None
+
+
 def read_entries(text: str) -> dict[str, Entry]:
     """Every VEVENT of an item by ``event_key``."""
     return {event_key(e): read_event(e) for e in events(icslines.parse(text))}

@@ -33,13 +33,19 @@ import radicale.item.filter as radicale_filter
 
 from radicale_kamin import availability, compat, privacy, profile, staff, timefacts
 from radicale_kamin.calls import OPTION_NAMES, CallSettings
-from radicale_kamin.contact import ContactFacts, normalise_contact, read_contact
+from radicale_kamin.address import normalise
+from radicale_kamin.contact import ContactFacts, contacts_for_entry, normalise_contact, read_contact
 from radicale_kamin.entry import Contact, Settings
 from radicale_kamin.facts import plain_item
 from radicale_kamin.index import SideIndex, building_match
 from radicale_kamin.optionfiles import WatchedFile
 from radicale_kamin.recurrence import check_recurrence
 from radicale_kamin.workhours import DEFAULT_WORKING_HOURS, WorkingHoursBook, parse_working_hours
+
+# Kinds of entries that have a customer: only these are linked to a
+# contact by their address (a private entry at a customer's house is not).
+CUSTOMER_KINDS = ("internal", "external", "deadline", "imported")
+
 
 def _option(default: str, help_text: str, type_=str) -> dict:
     return {"value": default, "help": help_text, "type": type_}
@@ -350,39 +356,73 @@ class Storage(multifilesystem.Storage):
         return item.etag if item is not None else None
 
     def linked_contact(self, text: str, stored_text: Optional[str]) -> Optional[Contact]:
-        """The contact an entry links to (its X-KAMIN-CONTACT, else its
-        building), from the side index."""
+        """The contact an entry links to: its X-KAMIN-CONTACT, else its
+        building, else — for an entry with a customer that has neither — the
+        one contact at its normalised address (and of its customer's name,
+        where given). Several candidates are never guessed between."""
         try:
             link = profile.link_of(text) or (profile.link_of(stored_text) if stored_text else None)
         except ValueError:
             return None
-        row = self.index.find_contact(*link) if link else None
+        if link:
+            row = self.index.find_contact(*link)
+        else:
+            candidates = self.contacts_by_address(text, stored_text)
+            row = candidates[0] if len(candidates) == 1 else None
         if row is None:
             return None
         return Contact(uid=row["uid"], customer=row["name"], phone=row["phone"],
                        location=row["location"])
 
+    def contacts_by_address(self, text: str, stored_text: Optional[str] = None) -> list:
+        """The contacts an unlinked entry with a customer may belong to (see
+        ``linked_contact``; the data-missing list shows ambiguous ones)."""
+        try:
+            entry = profile.master_entry(text)
+            stored = profile.master_entry(stored_text) if stored_text else None
+        except ValueError:
+            return []
+        if entry is None:
+            return []
+        kind = (entry.kind or (stored.kind if stored else None) or "").strip().lower()
+        if kind not in CUSTOMER_KINDS or not entry.location:
+            return []
+        key = normalise({"address": entry.location}, self.settings.phone_region).match_key()
+        if not key:
+            return []
+        customer = entry.customer or (stored.customer if stored else None)
+        return contacts_for_entry(customer, self.index.contacts_at(key))
+
+    def _contact_facts(self, item: Optional[radicale_item.Item]) -> Optional[ContactFacts]:
+        if item is None:
+            return None
+        try:
+            return read_contact(item.serialize(), self.settings.phone_region)[1]
+        except ValueError:
+            return None
+
+    def normalised_card(self, item: radicale_item.Item, collection_path: str
+                        ) -> tuple[radicale_item.Item, Optional[ContactFacts]]:
+        """A vCard as stored — address and phones normalised, the verdict
+        added — on every way a vCard arrives (single PUT, whole address-book
+        PUT, MOVE, import). One Radicale accepted but we cannot read is
+        stored as sent rather than refused (facts None)."""
+        if item.name != "VCARD":
+            return item, None
+        try:
+            text, facts = normalise_contact(item.serialize(), self.settings.phone_region)
+        except ValueError:
+            logger.warning("Contact in %s kept as sent: not normalisable", collection_path)
+            return item, None
+        return radicale_item.Item(collection_path=collection_path, text=text, uid=item.uid,
+                                  name=item.name, component_name=item.component_name), facts
+
     def upload_contact(self, collection: "Collection", href: str, item: radicale_item.Item):
         """A vCard is normalised on write; the appointments linked to it are
         derived again with its new data (a phone number added to a contact
         turns its orange appointments ready to call)."""
-        stored = collection._get(href, verify_href=False)
-        previous = None
-        if stored is not None:
-            try:
-                previous = read_contact(stored.serialize(), self.settings.phone_region)[1]
-            except ValueError:
-                previous = None
-        facts = None
-        if item.name == "VCARD":
-            try:
-                text, facts = normalise_contact(item.serialize(), self.settings.phone_region)
-            except ValueError:
-                # Radicale accepted it; stored as sent rather than refused.
-                logger.warning("Contact %s/%s kept as sent: not normalisable", collection.path, href)
-            else:
-                item = radicale_item.Item(collection_path=collection.path, text=text, uid=item.uid,
-                                          name=item.name, component_name=item.component_name)
+        previous = self._contact_facts(collection._get(href, verify_href=False))
+        item, facts = self.normalised_card(item, collection.path)
         uploaded, replaced = collection.plain_upload(href, item)
         if facts is not None:
             self.index.update_contact(collection.path, href, facts)
@@ -395,13 +435,19 @@ class Storage(multifilesystem.Storage):
             contact = Contact(uid=contact.uid, customer=contact.customer, phone=contact.phone,
                               location=contact.location, previous=previous.as_contact())
         buildings = set(facts.buildings) | set(previous.buildings if previous else ())
-        for row in self.index.linked_entries(facts.uid, sorted(buildings)):
+        linked = [(row, contact) for row in self.index.linked_entries(facts.uid, sorted(buildings))]
+        if facts.address_key:
+            # Entries no contact claimed yet may belong to this one by their
+            # address: derived again, ``linked_contact`` decides (never a guess).
+            linked += [(row, None) for row in self.index.unlinked_entries_at(
+                facts.address_key, CUSTOMER_KINDS)]
+        for row, with_contact in linked:
             collection = next(iter(self.discover("/%s/" % row["calendar"])), None)
             entry = collection._get(row["href"], verify_href=False) if collection else None
             if entry is None:
                 continue
             try:
-                derived = self.derive_item(entry, entry, collection.path, contact=contact)
+                derived = self.derive_item(entry, entry, collection.path, contact=with_contact)
             except ValueError:
                 continue      # an entry that cannot be derived stays as it is
             if derived is not entry:
@@ -500,43 +546,67 @@ class Storage(multifilesystem.Storage):
                 self._rederive_linked(facts, previous)
         return counts
 
-    def _stored_by_uid(self, sane_path: str) -> Mapping[str, radicale_item.Item]:
+    def _stored_by_uid(self, sane_path: str, tag: str) -> Mapping[str, radicale_item.Item]:
+        """The items of the collection about to be replaced, if it is a
+        ``tag`` collection."""
         folder = pathutils.path_to_filesystem(
             self._get_collection_root_folder(), sane_path, self._is_collision_free)
         if not os.path.isdir(folder):
             return {}
         collection = self._collection_class(
             self, pathutils.unstrip_path(sane_path, True))
-        if collection.tag != "VCALENDAR":
+        if collection.tag != tag:
             return {}
         return {item.uid: item for item in collection.get_all()}
 
     def create_collection(self, href: str,
                           items: Optional[Iterable[radicale_item.Item]] = None,
                           props=None):
-        if items is not None and props and props.get("tag") == "VCALENDAR":
-            sane_path = pathutils.strip_path(href)
-            stored = self._stored_by_uid(sane_path)
+        """A whole calendar or address book written at once (Radicale's web
+        page uploads this way): every entry derived, every vCard normalised
+        and linked, exactly as single PUTs."""
+        sane_path = pathutils.strip_path(href)
+        tag = props.get("tag") if props else None
+        cards: list[tuple[Optional[ContactFacts], Optional[ContactFacts]]] = []
+        if items is not None and tag == "VCALENDAR":
+            stored = self._stored_by_uid(sane_path, tag)
             # Every entry is derived (and may be refused) before anything is
             # written: a refused entry leaves the old calendar untouched.
             items = [self.derive_item(item, stored.get(item.uid), sane_path)
                      for item in items]
+        elif items is not None and tag == "VADDRESSBOOK":
+            stored = self._stored_by_uid(sane_path, tag)
+            prepared = [(self.normalised_card(item, sane_path), stored.get(item.uid))
+                        for item in items]
+            items = [item for (item, _), _ in prepared]
+            cards = [(facts, self._contact_facts(old)) for (_, facts), old in prepared]
         result = super().create_collection(href, items, props)
         compat.note_stored(None)
-        sane_path = pathutils.strip_path(href)
         self.index.remove_collection(sane_path)
-        if props and props.get("tag") == "VCALENDAR":
+        if tag == "VCALENDAR":
             self.index.sync([sane_path])
+        elif tag == "VADDRESSBOOK":
+            self.index.sync_contacts()
+            for facts, previous in cards:
+                if facts is not None and facts != previous:
+                    self._rederive_linked(facts, previous)
         return result
 
     def move(self, item: radicale_item.Item, to_collection, to_href: str) -> None:
+        """MOVE derives an entry, and normalises and links a vCard, for the
+        collection it arrives in, like a PUT there."""
         derived = item
         if to_collection.tag == "VCALENDAR":
             derived = self.derive_item(item, item, to_collection.path)
+        source = item.collection
         super().move(item, to_collection, to_href)
-        if item.collection is not None and item.collection.tag == "VCALENDAR":
-            self.index.remove_item(item.collection.path, item.href)
-        if derived is not item:
+        if source is not None and source.tag == "VCALENDAR":
+            self.index.remove_item(source.path, item.href)
+        elif source is not None and source.tag == "VADDRESSBOOK":
+            self.index.remove_contact(source.path, item.href)
+        if to_collection.tag == "VADDRESSBOOK":
+            to_collection.upload(to_href, item)         # normalised, indexed, linked
+        elif derived is not item:
             to_collection.upload(to_href, derived)
         elif to_collection.tag == "VCALENDAR":
             self.index.update_item(to_collection.path, to_href, item.serialize())
