@@ -16,7 +16,7 @@ from typing import Optional
 
 import radicale.item as radicale_item
 
-from radicale_kamin import availability, profile
+from radicale_kamin import availability, calls, profile, rules
 from radicale_kamin.api import Api, ApiError, Request, calendar_url, route
 from radicale_kamin.entry import parse_moment
 
@@ -58,6 +58,16 @@ def _text(body: dict, name: str, required: bool = False) -> Optional[str]:
     if len(value) > 500:
         raise ApiError(400, "%s: at most 500 characters" % name)
     return value.strip()
+
+
+def _work(raw) -> Optional[str]:
+    """The work (X-KAMIN-WORK) a slot or booking is for, or None."""
+    if raw is None or raw == "":
+        return None
+    work = rules.work_of(raw) if isinstance(raw, str) else None
+    if work is None:
+        raise ApiError(400, "work: one of %s" % ", ".join(rules.WORKS))
+    return work.name
 
 
 def _staff_calendar(api: Api, request: Request, staff_id: str, permission: str) -> str:
@@ -137,7 +147,8 @@ def _building_context(api: Api, calendars: list[str], building: Optional[str], n
 
 # --- endpoints -----------------------------------------------------------------------
 
-@route("GET", r"slots", query=("from", "to", "duration", "staff", "building", "part", "now"))
+@route("GET", r"slots", query=("from", "to", "duration", "staff", "building", "part", "now",
+                              "work"))
 def get_slots(api: Api, request: Request) -> tuple[int, dict]:
     frm = _moment(api, request.query.get("from"), "from")
     to = _moment(api, request.query.get("to"), "to")
@@ -152,6 +163,7 @@ def get_slots(api: Api, request: Request) -> tuple[int, dict]:
     except ValueError as e:
         raise ApiError(400, "part: %s" % e) from None
     now = api.now(request)
+    work = _work(request.query.get("work"))
     staff_list = api.staff(request, "r")
     if request.query.get("staff"):
         staff_list = [s for s in staff_list if s["id"] == request.query["staff"]]
@@ -174,6 +186,8 @@ def get_slots(api: Api, request: Request) -> tuple[int, dict]:
             slots.extend(availability.free_slots(
                 staff["id"], hours, busy, frm, to, now, api.slot_settings,
                 duration=duration, near=near, window=window, part=part_hours))
+    earliest = calls.earliest_start(work, now, api.call_settings)
+    slots = [s for s in slots if s.start >= earliest]
     if near:
         slots.sort(key=lambda s: (-s.score, s.start, s.staff))
     else:
@@ -186,11 +200,15 @@ def get_slots(api: Api, request: Request) -> tuple[int, dict]:
 
 
 def _never_bookable(api: Api, hours, start: dt.datetime, end: dt.datetime,
-                    now: dt.datetime) -> Optional[str]:
+                    now: dt.datetime, work: Optional[str] = None) -> Optional[str]:
     """Why [start, end) can never be booked (400, not 409): in the past,
-    sooner than the minimum notice, or outside the working hours."""
+    sooner than the minimum notice or the notice ``work`` needs, or outside
+    the working hours."""
     if start < now:
         return "start lies in the past"
+    notice_problem = calls.notice_problem(work, start, now, api.call_settings)
+    if notice_problem:
+        return notice_problem
     notice = api.slot_settings.min_notice_hours
     if start < now + dt.timedelta(hours=notice):
         return "start is sooner than the minimum notice of %d hours" % notice
@@ -211,13 +229,13 @@ def _never_bookable(api: Api, hours, start: dt.datetime, end: dt.datetime,
 
 def _check_free(api: Api, staff: dict, calendar: str, start: dt.datetime, end: dt.datetime,
                 now: dt.datetime, skip_href: Optional[str] = None,
-                skip_hold: Optional[str] = None) -> None:
+                skip_hold: Optional[str] = None, work: Optional[str] = None) -> None:
     """Raise 409 (taken) or 400 (never bookable) unless [start, end) is a
     free slot of ``staff``. Call inside the storage write lock."""
     hours = api.working_hours.for_staff(staff["owner"])
     settings = api.slot_settings
     duration = int((end - start).total_seconds() // 60)
-    problem = _never_bookable(api, hours, start, end, now)
+    problem = _never_bookable(api, hours, start, end, now, work)
     if problem:
         raise ApiError(400, problem)
     busy = _busy(api, calendar, start, end, now, skip_href=skip_href, skip_hold=skip_hold)
@@ -265,6 +283,7 @@ def post_booking(api: Api, request: Request) -> tuple[int, dict]:
     if kind not in BOOKING_KINDS:
         raise ApiError(400, "kind: external (the customer booked) or internal (we proposed)")
     staff_id = _text(body, "staff", required=True)
+    work = _work(body.get("work"))
     fields = {name: _text(body, name) for name in
               ("customer", "phone", "building", "location", "summary", "note", "hold")}
     calendar = _staff_calendar(api, request, staff_id, "w")
@@ -280,7 +299,7 @@ def post_booking(api: Api, request: Request) -> tuple[int, dict]:
             if (held["calendar"], held["start"], held["end"]) != (
                     calendar, int(start.timestamp()), int(end.timestamp())):
                 raise ApiError(400, "hold %s is for another slot" % hold)
-        _check_free(api, staff, calendar, start, end, now, skip_hold=hold)
+        _check_free(api, staff, calendar, start, end, now, skip_hold=hold, work=work)
         uid = uuid.uuid4().hex
         stamp = now.astimezone(api.timezone).strftime("%d.%m.%Y %H:%M")
         log = "%s Termin gebucht (%s) von %s" % (
@@ -292,7 +311,7 @@ def post_booking(api: Api, request: Request) -> tuple[int, dict]:
             summary=fields["summary"] or "Schornsteinfeger: %s" % (
                 fields["customer"] or fields["building"] or "Termin"),
             customer=fields["customer"], phone=fields["phone"], building=fields["building"],
-            location=fields["location"], log_line=log)
+            location=fields["location"], log_line=log, extra={"X-KAMIN-WORK": work})
         collection = api.collection(calendar)
         href = uid + ".ics"
         try:
@@ -331,7 +350,8 @@ def post_move(api: Api, request: Request) -> tuple[int, dict]:
         if staff is None:
             raise ApiError(400, "%s is not a staff calendar" % calendar_url(row["calendar"]))
         end = start + dt.timedelta(seconds=row["end"] - row["start"])
-        _check_free(api, staff, row["calendar"], start, end, now, skip_href=row["href"])
+        _check_free(api, staff, row["calendar"], start, end, now, skip_href=row["href"],
+                    work=row["work"])
         stamp = now.astimezone(api.timezone).strftime("%d.%m.%Y %H:%M")
         log = "%s verschoben auf %s von %s" % (
             stamp, start.astimezone(api.timezone).strftime("%d.%m.%Y %H:%M"), request.user)
