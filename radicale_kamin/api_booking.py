@@ -16,7 +16,7 @@ from typing import Optional
 
 import radicale.item as radicale_item
 
-from radicale_kamin import availability, profile
+from radicale_kamin import availability, calls, profile, rules
 from radicale_kamin.api import Api, ApiError, Request, calendar_url, route
 from radicale_kamin.entry import parse_moment
 from radicale_kamin.staff import Staff, staff_for_calendar
@@ -59,6 +59,16 @@ def _text(body: dict, name: str, required: bool = False) -> Optional[str]:
     if len(value) > 500:
         raise ApiError(400, "%s: at most 500 characters" % name)
     return value.strip()
+
+
+def _work(raw) -> Optional[str]:
+    """The work (X-KAMIN-WORK) a slot or booking is for, or None."""
+    if raw is None or raw == "":
+        return None
+    work = rules.work_of(raw) if isinstance(raw, str) else None
+    if work is None:
+        raise ApiError(400, "work: one of %s" % ", ".join(rules.WORKS))
+    return work.name
 
 
 # --- busy time ---------------------------------------------------------------------
@@ -126,7 +136,8 @@ def _building_context(api: Api, calendars: list[str], building: Optional[str], n
 
 # --- endpoints -----------------------------------------------------------------------
 
-@route("GET", r"slots", query=("from", "to", "duration", "staff", "building", "part", "now"))
+@route("GET", r"slots", query=("from", "to", "duration", "staff", "building", "part", "now",
+                              "work"))
 def get_slots(api: Api, request: Request) -> tuple[int, dict]:
     frm = _moment(api, request.query.get("from"), "from")
     to = _moment(api, request.query.get("to"), "to")
@@ -141,6 +152,7 @@ def get_slots(api: Api, request: Request) -> tuple[int, dict]:
     except ValueError as e:
         raise ApiError(400, "part: %s" % e) from None
     now = api.now(request)
+    work = _work(request.query.get("work"))
     staff_list = api.staff(request, "r")
     if request.query.get("staff"):
         staff_list = [api.staff_member(request, request.query["staff"], "r")]
@@ -159,6 +171,8 @@ def get_slots(api: Api, request: Request) -> tuple[int, dict]:
             slots.extend(availability.free_slots(
                 member.id, hours, busy, frm, to, now, api.slot_settings,
                 duration=duration, near=near, window=window, part=part_hours))
+    earliest = calls.earliest_start(work, now, api.call_settings)
+    slots = [s for s in slots if s.start >= earliest]
     if near:
         slots.sort(key=lambda s: (-s.score, s.start, s.staff))
     else:
@@ -171,11 +185,15 @@ def get_slots(api: Api, request: Request) -> tuple[int, dict]:
 
 
 def _never_bookable(api: Api, hours, start: dt.datetime, end: dt.datetime,
-                    now: dt.datetime) -> Optional[str]:
+                    now: dt.datetime, work: Optional[str] = None) -> Optional[str]:
     """Why [start, end) can never be booked (400, not 409): in the past,
-    sooner than the minimum notice, or outside the working hours."""
+    sooner than the minimum notice or the notice ``work`` needs, or outside
+    the working hours."""
     if start < now:
         return "start lies in the past"
+    notice_problem = calls.notice_problem(work, start, now, api.call_settings)
+    if notice_problem:
+        return notice_problem
     notice = api.slot_settings.min_notice_hours
     if start < now + dt.timedelta(hours=notice):
         return "start is sooner than the minimum notice of %d hours" % notice
@@ -196,16 +214,16 @@ def _never_bookable(api: Api, hours, start: dt.datetime, end: dt.datetime,
 
 def check_free(api: Api, member: Staff, start: dt.datetime, end: dt.datetime,
                now: dt.datetime, skip: Optional[tuple[str, str]] = None,
-               skip_hold: Optional[str] = None) -> None:
-    """Raise 409 (taken, naming what takes it) or 400 (never bookable)
-    unless [start, end) is a free slot of ``member`` — the one check of every
-    path that places or moves an appointment (booking, hold, move, rebook).
-    Call inside the storage write lock, after syncing the member's
-    calendars."""
+               skip_hold: Optional[str] = None, work: Optional[str] = None) -> None:
+    """Raise 409 (taken, naming what takes it) or 400 (never bookable, also
+    too short a notice for ``work``) unless [start, end) is a free slot of
+    ``member`` — the one check of every path that places or moves an
+    appointment (booking, hold, move, rebook). Call inside the storage write
+    lock, after syncing the member's calendars."""
     hours = api.working_hours.for_staff(member.id)
     settings = api.slot_settings
     duration = int((end - start).total_seconds() // 60)
-    problem = _never_bookable(api, hours, start, end, now)
+    problem = _never_bookable(api, hours, start, end, now, work)
     if problem:
         raise ApiError(400, problem)
     busy = busy_time(api, member, start, end, now, skip=skip, skip_hold=skip_hold)
@@ -237,7 +255,8 @@ def check_free_for_entry(api: Api, row, start: dt.datetime, end: dt.datetime,
         raise ApiError(400, "%s is not a staff calendar: its entries are not booked by the "
                        "API" % calendar_url(row["calendar"]))
     api.index.sync(member.calendars)
-    check_free(api, member, start, end, now, skip=(row["calendar"], row["href"]))
+    check_free(api, member, start, end, now, skip=(row["calendar"], row["href"]),
+               work=row["work"])
 
 
 @route("POST", r"holds", query=("now",))
@@ -276,6 +295,7 @@ def post_booking(api: Api, request: Request) -> tuple[int, dict]:
     if kind not in BOOKING_KINDS:
         raise ApiError(400, "kind: external (the customer booked) or internal (we proposed)")
     staff_id = _text(body, "staff", required=True)
+    work = _work(body.get("work"))
     fields = {name: _text(body, name) for name in
               ("customer", "phone", "building", "location", "summary", "note", "hold")}
     member = api.staff_member(request, staff_id, "w")
@@ -291,7 +311,7 @@ def post_booking(api: Api, request: Request) -> tuple[int, dict]:
             if (held["calendar"], held["start"], held["end"]) != (
                     calendar, int(start.timestamp()), int(end.timestamp())):
                 raise ApiError(400, "hold %s is for another slot" % hold)
-        check_free(api, member, start, end, now, skip_hold=hold)
+        check_free(api, member, start, end, now, skip_hold=hold, work=work)
         uid = uuid.uuid4().hex
         stamp = now.astimezone(api.timezone).strftime("%d.%m.%Y %H:%M")
         log = "%s Termin gebucht (%s) von %s" % (
@@ -303,7 +323,7 @@ def post_booking(api: Api, request: Request) -> tuple[int, dict]:
             summary=fields["summary"] or "Schornsteinfeger: %s" % (
                 fields["customer"] or fields["building"] or "Termin"),
             customer=fields["customer"], phone=fields["phone"], building=fields["building"],
-            location=fields["location"], log_line=log)
+            location=fields["location"], log_line=log, extra={"X-KAMIN-WORK": work})
         collection = api.collection(calendar)
         href = uid + ".ics"
         collection.upload(href, radicale_item.Item(collection_path=calendar, text=text))

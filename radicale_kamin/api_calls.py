@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import radicale.item as radicale_item
 
-from radicale_kamin import calls, profile
+from radicale_kamin import calls, profile, rules
 from radicale_kamin.api import Api, ApiError, Request, calendar_url, route
 from radicale_kamin.api_booking import check_free_for_entry
 from radicale_kamin.contact import contacts_for_entry
@@ -46,27 +46,35 @@ def get_due_calls(api: Api, request: Request) -> tuple[int, dict]:
                  "calls": [api.call_json(c, etags) for c in due]}
 
 
-def _listed(api: Api, request: Request, where: str):
-    """(now, candidates, index row by (calendar, href)) for an office list."""
+def _sql_list(values) -> str:
+    return ",".join("'%s'" % value for value in values)
+
+
+def _listed(api: Api, request: Request, where: str, parameters=()):
+    """(now, candidates, index row by (calendar, href)) for an office list:
+    the rows ``where`` selects (a superset; the rules decide)."""
     now = api.now(request)
     calendars = api.calendars(request)
     with api.storage.acquire_lock("r", request.user):
         api.index.sync(calendars)
         # Deadlines a booking settles are never on a list (the index decides).
         rows = api.rows(calendars, "valid AND start IS NOT NULL AND NOT (kind = 'deadline'"
-                        " AND settled) AND (%s)" % where)
+                        " AND settled) AND (%s)" % where, parameters)
     by_key = {(calendar_url(r["calendar"]), r["href"]): r for r in rows}
     return now, [api.candidate(r) for r in rows], by_key
 
 
 @route("GET", r"data-missing", query=("now",))
 def get_data_missing(api: Api, request: Request) -> tuple[int, dict]:
-    now, candidates, by_key = _listed(api, request, "state IN (%s)" % ",".join(
-        "'%s'" % state for state in calls.ORANGE_STATES))
+    now, candidates, by_key = _listed(
+        api, request, "state IN (%s) OR (kind = 'deadline' AND phone IS NULL"
+        " AND outcome IS NULL AND notified IS NULL AND formblatt IS NULL)"
+        % _sql_list(calls.ORANGE_STATES))
     entries = []
-    for candidate in calls.data_missing(candidates, now):
+    for candidate in calls.data_missing(candidates, now, api.call_settings):
         row = by_key[(candidate.calendar, candidate.href)]
         entry = api.entry_json(row)
+        entry["missing"] = row["missing"].split(",") if row["missing"] else []
         entry["contacts"] = _contact_candidates(api, row)
         entries.append(entry)
     return 200, {"now": now.isoformat(), "entries": entries}
@@ -86,10 +94,16 @@ def _contact_candidates(api: Api, row) -> list[dict]:
 @route("GET", r"follow-up", query=("now",))
 def get_follow_up(api: Api, request: Request) -> tuple[int, dict]:
     settings = api.call_settings
+    # Deadlines whose Formblatt may be overdue: due dates formblatt_days ago.
+    formblatt_before = int(api.now(request).timestamp()) - settings.formblatt_days * 86400
+    notice_works = [w.name for w in rules.WORKS.values() if w.notice]
     now, candidates, by_key = _listed(
         api, request,
         "kind IN ('internal', 'deadline') AND (outcome IN ('rejected', 'callback')"
-        " OR state IN ('rejected', 'callback') OR attempts > 0)")
+        " OR state IN ('rejected', 'callback') OR attempts > 0"
+        " OR (kind = 'deadline' AND formblatt IS NULL AND start <= ?)"
+        " OR (kind = 'internal' AND outcome IS NULL AND work IN (%s)))" % _sql_list(notice_works),
+        (formblatt_before,))
     entries = []
     for candidate in calls.follow_up(candidates, now, settings):
         same_building = [c for c in candidates if c.building == candidate.building]
@@ -153,7 +167,8 @@ def post_outcome(api: Api, request: Request) -> tuple[int, dict]:
         text = profile.apply_workflow(
             item.serialize(), outcome=update.outcome, attempts=update.attempts,
             callback=update.callback, last_attempt=update.last_attempt,
-            notified=update.notified, new_start=update.start, log_line=update.log_line)
+            notified=update.notified, new_start=update.start, formblatt=update.formblatt,
+            log_line=update.log_line)
         new_item = radicale_item.Item(collection_path=row["calendar"], text=text)
         collection.upload(row["href"], new_item)
         api.index.release(phone=candidate.phone) if candidate.phone else None

@@ -6,10 +6,13 @@ minutes". This module is that script's brain: given the indexed entries (as
 it says which calls are due, most urgent first, one per customer phone — and
 what recording a call's outcome changes on the entry.
 
-The rules are the rows of ``CALL_RULES`` (first matching row wins; the row
-order is the urgency order). Calling windows are local wall-clock times of
-the business's time zone on calling days that are no public holiday of the
-Bundesland (``holidays`` package). Every datetime in and out is aware.
+The rules are the rows of ``CALL_RULES`` (first matching row wins; the
+order of their reasons is the urgency order); why an entry needs rework by
+letter is a row of ``FOLLOW_UP_RULES``. A Feuerstättenschau's notice is
+counted in working days (``workdays``). Calling windows are local
+wall-clock times of the business's time zone on calling days that are no
+public holiday of the Bundesland (``holidays`` package). Every datetime in
+and out is aware.
 
 No Radicale, no SQLite, no I/O here; ``docs/calling-rules.md`` explains the
 rules for the office.
@@ -26,11 +29,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from radicale_kamin import rules, workdays
+
 UTC = dt.timezone.utc
 REASONS = ("callback", "retry", "announce", "deadline")   # most urgent first
 ACTIONS = ("call", "sms")
 OUTCOMES = ("confirmed", "rebooked", "callback", "unreached", "rejected",
-            "sms-sent")
+            "sms-sent", "formblatt-received")
 ORANGE_STATES = ("data-missing", "import-rework")
 UNREACHED_STATES = ("unreached-1", "unreached-2")
 BOOKING_KINDS = ("internal", "external")   # appointments that settle a deadline
@@ -77,6 +82,17 @@ class CallSettings:
     # a callback not made this long after its time (or the appointment,
     # if later) leaves the list for follow-up
     callback_days: int = 7
+    # The Formblatt (proof the work of a Feuerstättenbescheid was done) is
+    # due this many days after the window's end; then the deadline entry
+    # goes to follow-up unless a booking in the window or the Formblatt
+    # settles it.
+    formblatt_days: int = 14
+    # An internal appointment told by SMS and not confirmed this many hours
+    # before it starts is called (reason retry): no one relies on an
+    # unanswered SMS.
+    sms_confirm_hours: int = 48
+    # Working days' notice a Feuerstättenschau needs (§ 14 SchfHwG).
+    feuerstaettenschau_notice_days: int = 5
     # "catholic" adds the holidays of predominantly Catholic municipalities
     # (Mariä Himmelfahrt in BY, Fronleichnam in parts of SN/TH): better one
     # call a day later than a call on a local holiday.
@@ -95,7 +111,9 @@ class CallSettings:
             problems.append("the calling window must start before it ends")
         for name, least in (("announce_days", 0), ("deadline_days", 0),
                             ("max_attempts", 1), ("retry_hours", 0),
-                            ("lease_minutes", 0), ("callback_days", 0)):
+                            ("lease_minutes", 0), ("callback_days", 0),
+                            ("formblatt_days", 0), ("sms_confirm_hours", 0),
+                            ("feuerstaettenschau_notice_days", 0)):
             if getattr(self, name) < least:
                 problems.append("%s must be %d or more" % (name, least))
         unknown = set(self.holiday_categories) - {"public", "catholic"}
@@ -247,6 +265,9 @@ _OPTION_PARSERS: Sequence[tuple[str, Callable[[str], dict]]] = (
     ("kamin_prefer_sms", _parse_bool("prefer_sms")),
     ("kamin_lease_minutes", _parse_int("lease_minutes")),
     ("kamin_callback_days", _parse_int("callback_days")),
+    ("kamin_formblatt_days", _parse_int("formblatt_days")),
+    ("kamin_sms_confirm_hours", _parse_int("sms_confirm_hours")),
+    ("kamin_feuerstaettenschau_notice_days", _parse_int("feuerstaettenschau_notice_days")),
 )
 OPTION_NAMES = tuple(name for name, _ in _OPTION_PARSERS)
 
@@ -275,6 +296,8 @@ class Candidate:
     last_attempt: Optional[dt.datetime] = None  # when the last failed call was made
     notified: Optional[dt.datetime] = None      # when an SMS announcement/reminder was sent
     window_start: Optional[dt.date] = None      # deadline entries: start of the Feuerstättenbescheid window
+    work: Optional[str] = None                  # X-KAMIN-WORK (rules.WORKS), e.g. feuerstaettenschau
+    formblatt: Optional[str] = None             # deadline entries: Formblatt received (ISO date, or "ja")
 
 
 @dataclass(frozen=True)
@@ -322,6 +345,7 @@ class OutcomeUpdate:
     notified: Optional[dt.datetime]
     start: Optional[dt.datetime]
     log_line: str
+    formblatt: Optional[str] = None
 
 
 # --- calling windows -----------------------------------------------------------
@@ -342,18 +366,9 @@ def _at(day: dt.date, time: dt.time, settings: CallSettings) -> dt.datetime:
     return moment.astimezone(UTC).astimezone(settings.timezone)
 
 
-@functools.lru_cache(maxsize=512)
-def _holiday_dates(bundesland: str, categories: tuple[str, ...], year: int) -> frozenset:
-    """One year's public holidays, computed once: ``holidays`` objects fill
-    themselves lazily and are not meant to be shared between threads."""
-    table = holidays.country_holidays("DE", subdiv=bundesland, years=year,
-                                      categories=categories)
-    return frozenset(table.keys())
-
-
 def is_holiday(day: dt.date, settings: CallSettings) -> bool:
     """A public holiday of the Bundesland, or a day the office declared closed."""
-    return (day in _holiday_dates(settings.bundesland, settings.holiday_categories, day.year)
+    return (workdays.is_public_holiday(day, settings)
             or day in settings.closed_dates
             or (day.month, day.day) in settings.closed_yearly)
 
@@ -442,6 +457,52 @@ def _end_of_due_date(candidate: Candidate, settings: CallSettings) -> dt.datetim
     return _at(_due_date(candidate, settings) + dt.timedelta(days=1), dt.time(0), settings)
 
 
+# --- work that must be announced ahead (Feuerstättenschau) -----------------------
+
+def notice_days(work: Optional[str], settings: CallSettings = CallSettings()) -> int:
+    """Working days' notice an appointment for ``work`` needs (0: none)."""
+    known = rules.WORKS.get(work or "")
+    return settings.feuerstaettenschau_notice_days if known and known.notice else 0
+
+
+def earliest_start(work: Optional[str], now: dt.datetime,
+                   settings: CallSettings = CallSettings()) -> dt.datetime:
+    """The earliest start of an appointment for ``work`` that is made — and
+    so announced — at ``now``: for a Feuerstättenschau local midnight of the
+    first day after ``feuerstaettenschau_notice_days`` working days (today
+    counts when it is one); for other work ``now`` itself."""
+    _require_aware(now, "now")
+    days = notice_days(work, settings)
+    if not days:
+        return now
+    first = workdays.first_day_after_notice(_local(now, settings).date(), days, settings)
+    return _at(first, dt.time(0), settings)
+
+
+def notice_problem(work: Optional[str], start: dt.datetime, now: dt.datetime,
+                   settings: CallSettings = CallSettings()) -> Optional[str]:
+    """Why an appointment for ``work`` made at ``now`` cannot start at
+    ``start`` (too short a notice), or None. Names the rule, not the customer."""
+    earliest = earliest_start(work, now, settings)
+    if start >= earliest:
+        return None
+    return ("a %s needs %d working days' notice (kamin_feuerstaettenschau_notice_days); "
+            "the earliest start is %s" % (rules.WORKS[work].title, notice_days(work, settings),
+                                          _local(earliest, settings).strftime("%d.%m.%Y")))
+
+
+def notice_deadline(candidate: Candidate,
+                    settings: CallSettings = CallSettings()) -> Optional[dt.datetime]:
+    """The end of the last day an internal appointment can still be
+    announced in time, or None when its work needs no notice."""
+    days = notice_days(candidate.work, settings)
+    if candidate.kind != "internal" or not days:
+        return None
+    appointment_day = _local(candidate.start, settings).date()
+    last = workdays.working_days_before(appointment_day, days, settings)
+    return _at(last + dt.timedelta(days=1), dt.time(0), settings)
+
+
 # --- deadlines settled by a booking ----------------------------------------------
 
 def _settles(booking: Candidate, deadline: Candidate, settings: CallSettings) -> bool:
@@ -499,8 +560,14 @@ def _needs_retry(c: Candidate, s: CallSettings) -> bool:
 
 
 def _first_try_since(c: Candidate, s: CallSettings) -> dt.datetime:
+    """announce_days before an appointment, deadline_days before a due
+    date; a Feuerstättenschau announce_days before the last day of its
+    notice, so a failed call can still be retried in time."""
     days = s.deadline_days if c.kind == "deadline" else s.announce_days
     anchor = c.start if c.kind != "deadline" else _at(_due_date(c, s), dt.time(0), s)
+    notice_by = notice_deadline(c, s)
+    if notice_by is not None:
+        anchor = min(anchor, _days_before(notice_by, 1, s))
     return next_calling_time(_days_before(anchor, days, s), s)
 
 
@@ -513,9 +580,37 @@ def _retry_since(c: Candidate, s: CallSettings) -> dt.datetime:
 
 
 def _reminder_until(c: Candidate, s: CallSettings, since: dt.datetime) -> dt.datetime:
-    """An appointment is announced until it starts; a deadline reminder runs
-    to the end of its due date."""
-    return _end_of_due_date(c, s) if c.kind == "deadline" else c.start
+    """An appointment is announced until it starts — a Feuerstättenschau
+    until its notice can no longer be given; a deadline reminder runs to the
+    end of its due date."""
+    if c.kind == "deadline":
+        return _end_of_due_date(c, s)
+    notice_by = notice_deadline(c, s)
+    return min(c.start, notice_by) if notice_by is not None else c.start
+
+
+def _awaits_sms_confirmation(c: Candidate, s: CallSettings) -> bool:
+    """An internal appointment told by SMS that nobody confirmed: it is
+    called before it starts — nothing relies on an unanswered SMS."""
+    return (c.kind == "internal" and c.notified is not None and c.outcome is None
+            and (c.state == "planned" or c.state in UNREACHED_STATES)
+            and c.attempts < s.max_attempts)
+
+
+def sms_confirm_by(c: Candidate, s: CallSettings = CallSettings()) -> dt.datetime:
+    """When the call after an unanswered SMS is due: sms_confirm_hours (real
+    hours) before the appointment, not before the SMS went out nor before a
+    failed call's retry time; at the next calling time."""
+    since = (c.start.astimezone(UTC) - dt.timedelta(hours=s.sms_confirm_hours))
+    if c.notified is not None:
+        since = max(since, c.notified)
+    if c.last_attempt is not None:
+        since = max(since, retry_time(c.last_attempt, s))
+    return next_calling_time(since, s)
+
+
+def _appointment_start(c: Candidate, s: CallSettings, since: dt.datetime) -> dt.datetime:
+    return c.start
 
 
 def _needs_announce(c: Candidate, s: CallSettings) -> bool:
@@ -543,11 +638,12 @@ class CallRule:
 CALL_RULES: Sequence[CallRule] = (
     CallRule("callback", _wants_callback, _callback_since, _callback_until),
     CallRule("retry", _needs_retry, _retry_since, _reminder_until),
+    CallRule("retry", _awaits_sms_confirmation, sms_confirm_by, _appointment_start),
     CallRule("announce", _needs_announce, _first_try_since, _reminder_until),
     CallRule("deadline", _needs_deadline_reminder, _first_try_since, _reminder_until,
              sms_to_mobiles=True),
 )
-URGENCY = {rule.reason: rank for rank, rule in enumerate(CALL_RULES)}
+URGENCY = {reason: rank for rank, reason in enumerate(REASONS)}
 
 
 def _action(rule: CallRule, c: Candidate, s: CallSettings) -> str:
@@ -628,7 +724,10 @@ def start_horizon(now: dt.datetime, settings: CallSettings = CallSettings()
     reason but a callback: a superset, with a day to spare for the due date's
     end and DST. Lets the index (and ``due_calls``) skip the years of old
     and far-future entries without computing their windows."""
-    ahead = max(settings.announce_days, settings.deadline_days) + 2
+    # A Feuerstättenschau is announced before its notice: its working days
+    # span at most twice as many calendar days plus a week of holidays.
+    notice_span = 2 * settings.feuerstaettenschau_notice_days + 7
+    ahead = max(settings.announce_days + notice_span, settings.deadline_days) + 2
     return now - dt.timedelta(days=2), now + dt.timedelta(days=ahead)
 
 
@@ -676,34 +775,96 @@ def _office_order(candidates: Iterable[Candidate], now: dt.datetime) -> list[Can
     return ahead + past
 
 
-def data_missing(candidates: Iterable[Candidate], now: dt.datetime) -> list[Candidate]:
-    """Orange entries (data missing, import to rework): no call or SMS is
-    possible until someone completes the address or phone number."""
+def _reminder_without_phone(c: Candidate, now: dt.datetime, s: CallSettings) -> bool:
+    """A deadline entry whose reminder is still to come but has no phone to
+    call or text (a deadline is never orange: the state table has no such
+    row)."""
+    return (c.kind == "deadline" and c.phone is None and c.outcome is None
+            and c.notified is None and c.formblatt is None
+            and now < _end_of_due_date(c, s))
+
+
+def data_missing(candidates: Iterable[Candidate], now: dt.datetime,
+                 settings: CallSettings = CallSettings()) -> list[Candidate]:
+    """Orange entries (data missing, import to rework) and deadline entries
+    without a usable phone: no call or SMS is possible until someone
+    completes the address or phone number. Settled deadlines need no call."""
     _require_aware(now, "now")
-    return _office_order((c for c in candidates if c.state in ORANGE_STATES), now)
+    candidates = list(candidates)
+    buildings = _by_building(candidates)
+    return _office_order(
+        (c for c in candidates
+         if c.state in ORANGE_STATES
+         or (_reminder_without_phone(c, now, settings)
+             and not is_settled(c, settings, buildings.get(c.building, ())))), now)
+
+
+def _days_after(moment: dt.datetime, days: int, settings: CallSettings) -> dt.datetime:
+    return _days_before(moment, -days, settings)
+
+
+def formblatt_due(deadline: Candidate, settings: CallSettings = CallSettings()) -> dt.datetime:
+    """The end of the day the Formblatt is due: formblatt_days after the end
+    of the Feuerstättenbescheid window (the deadline's due date)."""
+    return _days_after(_end_of_due_date(deadline, settings), settings.formblatt_days, settings)
+
+
+def _formblatt_missing(c: Candidate, now: dt.datetime, s: CallSettings) -> bool:
+    """The window ended without a booking in it (settled deadlines never get
+    here) and no Formblatt came in time: the owner may have had the work
+    done by another business, and only the Formblatt proves it."""
+    return c.kind == "deadline" and c.formblatt is None and now >= formblatt_due(c, s)
+
+
+def _refused(c: Candidate, now: dt.datetime, s: CallSettings) -> bool:
+    return c.state == "rejected" or (c.kind == "deadline" and c.outcome == "rejected")
+
+
+def _out_of_tries(c: Candidate, now: dt.datetime, s: CallSettings) -> bool:
+    """max_attempts failed calls. A deadline reminder sent by SMS needs no
+    call; an appointment told by SMS is called, and its failed calls count."""
+    told_by_sms = c.kind == "deadline" and c.notified is not None
+    return (c.outcome is None and not told_by_sms and c.attempts >= s.max_attempts
+            and (c.kind == "deadline" or c.state in UNREACHED_STATES))
+
+
+def _notice_missed(c: Candidate, now: dt.datetime, s: CallSettings) -> bool:
+    """A Feuerstättenschau nobody was told of in time (no answer, no SMS
+    before the notice ran out): it must be moved to a later day."""
+    notice_by = notice_deadline(c, s)
+    return (notice_by is not None and c.outcome is None and now >= notice_by
+            and (c.notified is None or c.notified >= notice_by))
+
+
+def _callback_missed(c: Candidate, now: dt.datetime, s: CallSettings) -> bool:
+    if not (_is_callable(c) and _wants_callback(c, s)):
+        return False
+    return now >= _callback_until(c, s, _callback_since(c, s))
+
+
+# Why an entry needs rework by letter or notice; first matching row wins.
+FOLLOW_UP_RULES: Sequence[tuple[str, Callable[[Candidate, dt.datetime, CallSettings], bool]]] = (
+    ("formblatt-missing", _formblatt_missing),
+    ("rejected", _refused),
+    ("unreached", _out_of_tries),
+    ("notice-missed", _notice_missed),
+    ("callback-missed", _callback_missed),
+)
+FOLLOW_UPS = tuple(reason for reason, _ in FOLLOW_UP_RULES)
 
 
 def follow_up_reason(candidate: Candidate, now: dt.datetime,
                      settings: CallSettings = CallSettings(),
                      all_candidates: Iterable[Candidate] = ()) -> Optional[str]:
-    """Why the entry needs rework by letter or notice, or None:
-    ``rejected`` (the customer refused), ``unreached`` (max_attempts failed
-    tries), ``callback-missed`` (a callback not made in time)."""
+    """Why the entry needs rework by letter or notice (``FOLLOW_UP_RULES``),
+    or None. A deadline a booking settles needs none."""
     if candidate.kind not in ("internal", "deadline"):
         return None
     if candidate.kind == "deadline" and is_settled(candidate, settings, all_candidates):
         return None
-    if candidate.state == "rejected" or (candidate.kind == "deadline"
-                                         and candidate.outcome == "rejected"):
-        return "rejected"
-    if (candidate.outcome is None and candidate.notified is None
-            and candidate.attempts >= settings.max_attempts
-            and (candidate.kind == "deadline" or candidate.state in UNREACHED_STATES)):
-        return "unreached"
-    if _is_callable(candidate) and _wants_callback(candidate, settings):
-        since = _callback_since(candidate, settings)
-        if now >= _callback_until(candidate, settings, since):
-            return "callback-missed"
+    for reason, applies in FOLLOW_UP_RULES:
+        if applies(candidate, now, settings):
+            return reason
     return None
 
 
@@ -764,7 +925,20 @@ def _rejected(c, now, s, at, new_start):
 
 
 def _sms_sent(c, now, s, at, new_start):
-    return dict(notified=now), "SMS gesendet"
+    text = "SMS gesendet"
+    if c.kind == "internal":
+        call_from = sms_confirm_by(replace(c, notified=now), s)
+        if call_from < c.start:
+            text += " (Terminankündigung) – ohne Bestätigung folgt ab %s ein Anruf" % _stamp(
+                call_from, s)
+    return dict(notified=now), text
+
+
+def _formblatt_received(c, now, s, at, new_start):
+    if c.kind != "deadline":
+        raise ValueError("formblatt-received is for deadline entries (the Formblatt proves "
+                         "the work of a Feuerstättenbescheid)")
+    return dict(formblatt=_local(now, s).date().isoformat()), "Formblatt erhalten"
 
 
 # outcome → what it changes and the German log text; a new outcome is a row.
@@ -775,6 +949,7 @@ OUTCOME_RULES: Mapping[str, Callable] = {
     "unreached": _unreached,
     "rejected": _rejected,
     "sms-sent": _sms_sent,
+    "formblatt-received": _formblatt_received,
 }
 
 
@@ -802,7 +977,7 @@ def record_outcome(candidate: Candidate, outcome: str, now: dt.datetime,
     changes, text = OUTCOME_RULES[outcome](candidate, now, settings, at, new_start)
     current = dict(outcome=candidate.outcome, attempts=candidate.attempts,
                    callback=candidate.callback, last_attempt=candidate.last_attempt,
-                   notified=candidate.notified, start=None)
+                   notified=candidate.notified, start=None, formblatt=candidate.formblatt)
     current.update(changes)
     line = "%s %s" % (_stamp(now, settings), text)
     if _one_line(note):

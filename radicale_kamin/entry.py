@@ -14,15 +14,20 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Optional
 from zoneinfo import ZoneInfo
 
-from radicale_kamin import rules
+from radicale_kamin import notes, rules
 from radicale_kamin.address import AddressResult, normalise
+from radicale_kamin.missing import missing_data
+from radicale_kamin.phone import find_phone
 
 # The X-KAMIN-* facts a client writes. When a client sends an entry back
 # without one of them, the stored value is kept (clients drop what they do
 # not know); an explicit empty value clears it.
 CLIENT_FACTS = ("kind", "building", "customer", "phone", "outcome",
                 "attempts", "callback", "last_attempt", "notified",
-                "window_start", "contact")
+                "window_start", "contact", "work", "formblatt")
+# X-KAMIN-FORMBLATT without a known day (a pick from a client that sent no
+# DTSTAMP): received, day unknown.
+FORMBLATT_DAY_UNKNOWN = "ja"
 
 ADDRESS_BY_VERDICT = {"green": "complete", "orange": "incomplete",
                       "red": "unrecognised"}
@@ -55,11 +60,17 @@ class Entry:
     notified: Optional[str] = None        # when an SMS announcement went out
     window_start: Optional[str] = None    # deadline: first day of the Bescheid window
     contact: Optional[str] = None         # UID of the customer's vCard
+    work: Optional[str] = None            # X-KAMIN-WORK: which job (rules.WORKS)
+    formblatt: Optional[str] = None       # X-KAMIN-FORMBLATT: day the Formblatt came in
     location: Optional[str] = None
     summary: Optional[str] = None
     status: Optional[str] = None          # iCalendar STATUS
     categories: tuple[str, ...] = ()
     state: Optional[str] = None           # X-KAMIN-STATUS as stored
+    description: Optional[str] = None     # the notes, as typed (never rewritten)
+    phone_from: Optional[str] = None      # X-KAMIN-PHONE's X-KAMIN-FROM: read from these notes
+    mark: Optional[str] = None            # X-KAMIN-MARK: the SUMMARY mark the server wrote
+    stamp: Optional[str] = None           # LAST-MODIFIED, else DTSTAMP: when the client saved
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,12 @@ class Derived:
     categories: tuple[str, ...]
     address_result: AddressResult = field(compare=False, repr=False,
                                           default=None)
+    phone_from: Optional[str] = None      # the notes field the phone was read from
+    work: Optional[str] = None            # rules.WORKS name
+    formblatt: Optional[str] = None       # ISO date, or FORMBLATT_DAY_UNKNOWN
+    mark: Optional[str] = None            # the mark in front of SUMMARY (X-KAMIN-MARK)
+    missing: tuple[str, ...] = ()         # what to ask for (missing.FIELDS)
+    description: Optional[str] = None     # the client's notes, passed through
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,12 @@ class Settings:
 
     timezone: ZoneInfo = ZoneInfo("Europe/Berlin")
     phone_region: str = "DE"
+    summary_marks: str = rules.DEFAULT_SUMMARY_MARKS   # kamin_summary_marks
+
+    def __post_init__(self) -> None:
+        if self.summary_marks not in rules.SUMMARY_MARK_MODES:
+            raise ValueError("summary_marks must be one of %s"
+                             % ", ".join(rules.SUMMARY_MARK_MODES))
 
 
 AddressJudge = Callable[[Mapping[str, Optional[str]]], AddressResult]
@@ -149,7 +172,8 @@ def derive(entry: Entry, stored: Optional[Entry] = None,
     ``stored`` is the version on disk (None for a new entry). Raises
     ``EntryRejected`` for values the contract refuses.
     """
-    merged = with_contact(carry_over(entry, stored), contact)
+    judge = judge or (lambda record: normalise(record, settings.phone_region))
+    merged, phone_from = _merged(entry, stored, contact, settings.phone_region)
     problems: list[str] = []
     kind = _parse_kind(merged.kind, problems)
     outcome = _parse_outcome(merged.outcome, problems)
@@ -162,11 +186,14 @@ def derive(entry: Entry, stored: Optional[Entry] = None,
                                   settings.timezone, problems)
     window_start = _parse_date_fact("X-KAMIN-WINDOW-START", merged.window_start,
                                     settings.timezone, problems)
+    work = _parse_work(merged.work, problems)
+    formblatt = _parse_formblatt(merged.formblatt, settings.timezone, problems)
     try:
         pick = _staff_pick(entry, stored, kind)
+        picked_work = rules.picked_work(entry.categories, stored.work if stored else None)
     except rules.AmbiguousPick as e:
         problems.append(str(e))
-        pick = None
+        pick = picked_work = None
     if problems:
         raise EntryRejected(problems)
 
@@ -183,14 +210,17 @@ def derive(entry: Entry, stored: Optional[Entry] = None,
             attempts = pick.attempts
     if outcome != "callback" and "callback" not in explicit:
         callback = None
+    if picked_work is not None and "work" not in explicit:
+        work = picked_work.name
+    if (kind == "deadline" and formblatt is None and "formblatt" not in explicit
+            and rules.picks_formblatt(entry.categories)):
+        formblatt = _formblatt_day(entry, stored, settings.timezone)
 
-    record = {"address": _blank_to_none(merged.location),
-              "phone": _blank_to_none(merged.phone)}
-    judged = judge(record) if judge else normalise(record, settings.phone_region)
+    judged = judge({"address": _blank_to_none(merged.location),
+                    "phone": _blank_to_none(merged.phone)})
     address = ADDRESS_BY_VERDICT[judged.verdict]
     state = rules.entry_state(kind, address, outcome, attempts)
-    phone = judged.phone_e164 or _blank_to_none(merged.phone)
-    status = _ical_status(entry, stored, kind, state)
+    mark = rules.summary_mark(state, settings.summary_marks)
     return Derived(
         kind=kind, state=state, address=address, outcome=outcome,
         attempts=attempts, callback=callback, last_attempt=last_attempt,
@@ -198,12 +228,17 @@ def derive(entry: Entry, stored: Optional[Entry] = None,
         contact=_blank_to_none(merged.contact),
         building=_blank_to_none(merged.building),
         customer=_blank_to_none(merged.customer),
-        phone=phone, phone_type=judged.phone_type,
-        location=judged.location_line() or _blank_to_none(merged.location),
-        summary=rules.marked_summary(entry.summary, state),
-        status=status,
-        categories=tuple(rules.merge_categories(entry.categories, state)),
-        address_result=judged)
+        phone=judged.phone_e164 or _blank_to_none(merged.phone),
+        phone_type=judged.phone_type,
+        location=_location(merged.location, judged, judge),
+        summary=rules.marked_summary(entry.summary, mark, _written_mark(entry, stored)),
+        status=_ical_status(entry, stored, kind, state),
+        categories=tuple(rules.merge_categories(
+            entry.categories, state, _fact_labels(kind, work, formblatt))),
+        address_result=judged, phone_from=phone_from, work=work, formblatt=formblatt,
+        mark=mark or None,
+        missing=missing_data((r.code for r in judged.reasons), judged.phone_e164 is not None),
+        description=entry.description)
 
 
 def as_entry(derived: Derived) -> Entry:
@@ -213,9 +248,98 @@ def as_entry(derived: Derived) -> Entry:
                  outcome=derived.outcome, attempts=str(derived.attempts),
                  callback=derived.callback, last_attempt=derived.last_attempt,
                  notified=derived.notified, window_start=derived.window_start,
-                 contact=derived.contact, location=derived.location,
-                 summary=derived.summary, status=derived.status,
-                 categories=derived.categories, state=derived.state.name)
+                 contact=derived.contact, work=derived.work, formblatt=derived.formblatt,
+                 location=derived.location, summary=derived.summary, status=derived.status,
+                 categories=derived.categories, state=derived.state.name,
+                 description=derived.description, phone_from=derived.phone_from,
+                 mark=derived.mark)
+
+
+# --- the phone, the LOCATION and the SUMMARY mark ------------------------------
+
+def _merged(entry: Entry, stored: Optional[Entry], contact: Optional[Contact],
+            region: str) -> tuple[Entry, Optional[str]]:
+    """The client's entry with what it omitted taken from the stored
+    version, its phone settled (``_phone_of``) and blanks filled from the
+    linked contact; and the notes field the phone was read from, if any."""
+    merged = carry_over(entry, stored)
+    found = notes.phone_in_notes(entry.description, entry.location, region)
+    phone, phone_from = _phone_of(merged, entry, stored, found, region)
+    if phone != merged.phone:
+        merged = replace(merged, phone=phone)
+    merged = with_contact(merged, contact)
+    if merged.phone != phone:
+        phone_from = None               # the linked contact's number took its place
+    return merged, phone_from
+
+
+def _phone_read_from_notes(entry: Entry, stored: Optional[Entry]) -> bool:
+    """Whether the entry's X-KAMIN-PHONE is one the server read from the
+    notes (marked X-KAMIN-FROM) and the client did not change: it is read
+    from the notes again, so a number staff change there takes effect."""
+    if stored is not None and stored.phone_from:
+        return entry.phone is None or entry.phone == stored.phone
+    return stored is None and bool(entry.phone_from)
+
+
+def _phone_of(merged: Entry, entry: Entry, stored: Optional[Entry],
+              found: Optional[notes.NotesPhone], region: str
+              ) -> tuple[Optional[str], Optional[str]]:
+    """(phone, notes field it was read from): a valid number written as
+    X-KAMIN-PHONE wins; else a labelled number in the notes; else what was
+    written (a number as typed, or none — the linked contact may fill it)."""
+    typed = None if _phone_read_from_notes(entry, stored) else _blank_to_none(merged.phone)
+    if typed is not None and find_phone(typed, region) is not None:
+        return typed, None
+    if found is not None:
+        return found.phone.e164, found.field
+    return typed, None
+
+
+def _location(location: Optional[str], judged: AddressResult,
+              judge: AddressJudge) -> Optional[str]:
+    """``Straße Nr, PLZ Ort`` when recognised — with a phone number staff
+    typed behind it kept as typed, so it is found again on the next write —
+    else the LOCATION as typed."""
+    text = _blank_to_none(location)
+    line = judged.location_line()
+    if line is None or text is None:
+        return line or text
+    tail = notes.phone_tail(text)
+    head_line = judge({"address": tail.head}).location_line() if tail else None
+    return notes.location_keeping_phone(line, tail, head_line, text)
+
+
+def _written_mark(entry: Entry, stored: Optional[Entry]) -> Optional[str]:
+    """The mark the server put in front of SUMMARY last time: the stored
+    version's X-KAMIN-MARK (a client may drop unknown properties), for a new
+    entry the one it carries. Entries written before X-KAMIN-MARK existed
+    carried a ✓ exactly when confirmed."""
+    source = stored if stored is not None else entry
+    if source.mark:
+        return source.mark
+    return rules.STATES["confirmed"].mark if source.state == "confirmed" else None
+
+
+def _fact_labels(kind: str, work: Optional[str],
+                 formblatt: Optional[str]) -> list[str]:
+    """The ``Kamin: …`` labels of the entry's facts, shown after its state's."""
+    labels = [rules.WORKS[work].label] if work else []
+    if kind == "deadline" and formblatt:
+        labels.append(rules.FORMBLATT_LABEL)
+    return labels
+
+
+def _formblatt_day(entry: Entry, stored: Optional[Entry], tz: ZoneInfo) -> str:
+    """The day a Formblatt picked from a client came in: the day the client
+    saved the entry (LAST-MODIFIED or DTSTAMP)."""
+    for stamp in (entry.stamp, stored.stamp if stored else None):
+        if stamp:
+            try:
+                return parse_moment(stamp, tz).astimezone(tz).date().isoformat()
+            except ValueError:
+                continue
+    return FORMBLATT_DAY_UNKNOWN
 
 
 # --- parsing the client-written values --------------------------------------
@@ -247,6 +371,34 @@ def _parse_outcome(raw: Optional[str], problems: list[str]) -> Optional[str]:
                         "(or empty for no answer yet)" % ", ".join(rules.OUTCOMES))
         return None
     return value.lower()
+
+
+def _parse_work(raw: Optional[str], problems: list[str]) -> Optional[str]:
+    value = _blank_to_none(raw)
+    if value is None:
+        return None
+    work = rules.work_of(value)
+    if work is None:
+        problems.append("X-KAMIN-WORK: unknown work; allowed: %s (or empty)"
+                        % ", ".join(rules.WORKS))
+        return None
+    return work.name
+
+
+def _parse_formblatt(raw: Optional[str], tz: ZoneInfo,
+                     problems: list[str]) -> Optional[str]:
+    """The day the Formblatt came in (ISO date), or ``ja``: received, day unknown."""
+    value = _blank_to_none(raw)
+    if value is None:
+        return None
+    if value.casefold() == FORMBLATT_DAY_UNKNOWN:
+        return FORMBLATT_DAY_UNKNOWN
+    try:
+        return parse_moment(value, tz).astimezone(tz).date().isoformat()
+    except ValueError:
+        problems.append("X-KAMIN-FORMBLATT: not a date; use ISO 8601 like 2026-12-01 "
+                        "(or ja: received, day unknown)")
+        return None
 
 
 def _parse_attempts(raw: Optional[str], problems: list[str]) -> int:

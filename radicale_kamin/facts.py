@@ -65,6 +65,10 @@ class ItemFacts:
     street: Optional[str] = None        # normalised address parts, for "same street/PLZ"
     postcode: Optional[str] = None
     address_key: Optional[str] = None   # AddressResult.match_key, to find its contact
+    work: Optional[str] = None          # X-KAMIN-WORK (rules.WORKS)
+    formblatt: Optional[str] = None     # deadline: the day the Formblatt came in
+    missing: str = ""                   # what to ask for (missing.FIELDS), comma-joined
+    phone_from: Optional[str] = None    # the notes field the phone was read from
 
 
 def _epoch(moment: dt.datetime) -> int:
@@ -207,6 +211,8 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
         street=derived.address_result.street,
         postcode=derived.address_result.postcode,
         address_key=derived.address_result.match_key(),
+        work=derived.work, formblatt=derived.formblatt, missing=",".join(derived.missing),
+        phone_from=derived.phone_from,
         blocks=timefacts.takes_time(transp, derived.status, derived.kind), **facts)
 
 
@@ -227,7 +233,8 @@ def candidate_from(values: Mapping, calendar: str, href: str, tz) -> Candidate:
         outcome=values["outcome"], callback=_moment_of(values["callback"], tz),
         last_attempt=_moment_of(values["last_attempt"], tz),
         notified=_moment_of(values["notified"], tz),
-        window_start=dt.date.fromisoformat(window) if window else None)
+        window_start=dt.date.fromisoformat(window) if window else None,
+        work=values["work"], formblatt=values["formblatt"])
 
 
 def due_period(values: Mapping, settings: CallSettings) -> tuple[Optional[int], Optional[int]]:

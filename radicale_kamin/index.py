@@ -36,7 +36,7 @@ from radicale_kamin.facts import ItemFacts, due_period, item_facts, settled_dead
 
 logger = logging.getLogger("radicale")
 
-SCHEMA_VERSION = "15"
+SCHEMA_VERSION = "16"
 INDEX_FILE = "kamin-index.sqlite"
 RADICALE_CACHE = ".Radicale.cache"
 CACHE_KIB = 64 * 1024

@@ -28,14 +28,20 @@ FACT_PROPERTIES = {
     "notified": "X-KAMIN-NOTIFIED",
     "window_start": "X-KAMIN-WINDOW-START",
     "contact": "X-KAMIN-CONTACT",
+    "work": "X-KAMIN-WORK",
+    "formblatt": "X-KAMIN-FORMBLATT",
 }
 STATE_PROPERTY = "X-KAMIN-STATUS"
 ADDRESS_PROPERTY = "X-KAMIN-ADDRESS"
 COLOR_PROPERTY = "COLOR"
+MARK_PROPERTY = "X-KAMIN-MARK"
+# Parameter of X-KAMIN-PHONE: the notes property the server read the number
+# from (DESCRIPTION or LOCATION). Without it the number was written as such.
+PHONE_FROM_PARAM = "X-KAMIN-FROM"
 
 # Appended in this order after the client's own lines.
 _SERVER_LINES = tuple(FACT_PROPERTIES.values()) + (
-    STATE_PROPERTY, ADDRESS_PROPERTY, COLOR_PROPERTY)
+    STATE_PROPERTY, ADDRESS_PROPERTY, COLOR_PROPERTY, MARK_PROPERTY)
 
 
 def events(calendar: icslines.Component) -> list[icslines.Component]:
@@ -55,16 +61,33 @@ def _text(event: icslines.Component, name: str) -> Optional[str]:
 
 
 def read_event(event: icslines.Component) -> Entry:
+    # One pass over the lines (indexing reads every entry of a district).
+    first: dict[str, icslines.Line] = {}
     categories: list[str] = []
-    for line in event.props("CATEGORIES"):
-        categories.extend(c for c in icslines.split_list(line.value) if c.strip())
+    for line in event.lines:
+        if type(line) is not icslines.Line:
+            continue
+        first.setdefault(line.name, line)
+        if line.name == "CATEGORIES":
+            categories.extend(c for c in icslines.split_list(line.value) if c.strip())
+
+    def text(name: str) -> Optional[str]:
+        line = first.get(name)
+        return icslines.unescape_text(line.value) if line else None
+
+    phone_line = first.get("X-KAMIN-PHONE")
+    stamp = first.get("LAST-MODIFIED") or first.get("DTSTAMP")
     return Entry(
-        **{field: _text(event, name) for field, name in FACT_PROPERTIES.items()},
-        location=_text(event, "LOCATION"),
-        summary=_text(event, "SUMMARY"),
-        status=_text(event, "STATUS"),
+        **{field: text(name) for field, name in FACT_PROPERTIES.items()},
+        location=text("LOCATION"),
+        summary=text("SUMMARY"),
+        status=text("STATUS"),
         categories=tuple(categories),
-        state=_text(event, STATE_PROPERTY),
+        state=text(STATE_PROPERTY),
+        description=text("DESCRIPTION"),
+        phone_from=phone_line.param(PHONE_FROM_PARAM) if phone_line else None,
+        mark=text(MARK_PROPERTY),
+        stamp=stamp.value.strip() if stamp else None,
     )
 
 
@@ -113,9 +136,12 @@ def _values(derived: Derived) -> dict[str, Optional[str]]:
         "X-KAMIN-NOTIFIED": derived.notified,
         "X-KAMIN-WINDOW-START": derived.window_start,
         "X-KAMIN-CONTACT": derived.contact,
+        "X-KAMIN-WORK": derived.work,
+        "X-KAMIN-FORMBLATT": derived.formblatt,
         STATE_PROPERTY: derived.state.name,
         ADDRESS_PROPERTY: derived.address,
         COLOR_PROPERTY: derived.state.colour,
+        MARK_PROPERTY: derived.mark,
     }
     values = {name: icslines.escape_text(value) if value is not None else None
               for name, value in text.items()}
@@ -127,7 +153,8 @@ def write_event(event: icslines.Component, derived: Derived) -> None:
     """Replace the server-written lines of ``event`` by ``derived``'s.
 
     Parameters of the client's SUMMARY, LOCATION and CATEGORIES (language,
-    ALTREP) are kept.
+    ALTREP) are kept. X-KAMIN-PHONE carries X-KAMIN-FROM exactly when the
+    server read the number from the notes.
     """
     values = _values(derived)
     params = {}
@@ -135,6 +162,9 @@ def write_event(event: icslines.Component, derived: Derived) -> None:
         line = event.first(name)
         params[name] = list(line.params) if line else []
         event.remove(name)
+    params["X-KAMIN-PHONE"] = [p for p in params["X-KAMIN-PHONE"] if p[0] != PHONE_FROM_PARAM]
+    if derived.phone_from:
+        params["X-KAMIN-PHONE"].append((PHONE_FROM_PARAM, derived.phone_from))
     event.lines.extend(icslines.Line(name, params[name], values[name])
                        for name in _WRITTEN if values[name] is not None)
 
@@ -194,7 +224,7 @@ def _move(event: icslines.Component, new_start: dt.datetime) -> None:
 def apply_workflow(text: str, *, outcome: Optional[str], attempts: int,
                    callback: Optional[dt.datetime], last_attempt: Optional[dt.datetime],
                    notified: Optional[dt.datetime], new_start: Optional[dt.datetime],
-                   log_line: str) -> str:
+                   formblatt: Optional[str], log_line: str) -> str:
     """The item with its master VEVENT's workflow facts replaced and
     ``log_line`` added to DESCRIPTION (the notes every client shows).
 
@@ -208,6 +238,7 @@ def apply_workflow(text: str, *, outcome: Optional[str], attempts: int,
     _set(event, "X-KAMIN-CALLBACK", callback.isoformat() if callback else None)
     _set(event, "X-KAMIN-LAST-ATTEMPT", last_attempt.isoformat() if last_attempt else None)
     _set(event, "X-KAMIN-NOTIFIED", notified.isoformat() if notified else None)
+    _set(event, "X-KAMIN-FORMBLATT", formblatt)
     if new_start is not None:
         _move(event, new_start)
     _append_log(event, log_line)

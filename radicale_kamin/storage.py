@@ -82,6 +82,17 @@ PLUGIN_CONFIG_SCHEMA = {
             "15", "a call handed out by due-calls is not handed out again for this long"),
         "kamin_callback_days": _option(
             "7", "an unanswered callback request leaves the list after this many days"),
+        "kamin_formblatt_days": _option(
+            "14", "a deadline's Formblatt is due this many days after its window ends; "
+            "then the entry goes to follow-up unless a booking or the Formblatt settles it"),
+        "kamin_sms_confirm_hours": _option(
+            "48", "an internal appointment told by SMS and not confirmed this many hours "
+            "before it starts is called"),
+        "kamin_feuerstaettenschau_notice_days": _option(
+            "5", "working days' notice a Feuerstättenschau needs"),
+        "kamin_summary_marks": _option(
+            "confirmed", "which states show a mark at the start of SUMMARY: confirmed "
+            "(only the check mark) or all (every state, for iOS)"),
         "kamin_working_hours": _option(
             "", "the working-hours file (docs/availability.md); empty = Mon-Fri 07:00-16:00 for all"),
         "kamin_slot_duration": _option("60", "default appointment length in minutes"),
@@ -127,8 +138,13 @@ def load_settings(configuration: Any) -> Settings:
         timezone = ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as e:
         raise RuntimeError("[storage] kamin_timezone: unknown time zone %r" % name) from e
-    return Settings(timezone=timezone,
-                    phone_region=config.get("storage", "kamin_phone_region").upper())
+    marks = config.get("storage", "kamin_summary_marks").strip().lower() or "confirmed"
+    try:
+        return Settings(timezone=timezone,
+                        phone_region=config.get("storage", "kamin_phone_region").upper(),
+                        summary_marks=marks)
+    except ValueError as e:
+        raise RuntimeError("[storage] kamin_summary_marks = %s: %s" % (marks, e)) from e
 
 
 def call_settings(config: Any) -> CallSettings:

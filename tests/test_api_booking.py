@@ -232,3 +232,53 @@ def test_bundled_working_hours_file_is_used(storage_folder):
     friday = starts(slots(anna, "2026-12-11T00:00", "2026-12-12T00:00"))
     assert friday[-1] == "11:00"
     assert slots(anna, "2026-12-28T00:00", "2026-12-31T00:00")["slots"] == []     # Urlaub
+
+
+# --- a Feuerstättenschau needs five working days' notice ------------------------------------
+# Announced on Tuesday 1 December, the notice counts Tue, Wed, Thu, Fri and
+# Monday 7 December: the first possible day is Tuesday 8 December.
+
+MONDAY = ("2026-12-07T00:00:00+01:00", "2026-12-08T00:00:00+01:00")
+
+
+def test_slots_for_a_feuerstaettenschau_start_after_the_notice(assistant):
+    assert slots(assistant, *MONDAY, work="feuerstaettenschau")["slots"] == []
+    assert starts(slots(assistant, *MONDAY, work="kehrung"))[0] == "07:00"
+    assert starts(slots(assistant, *MONDAY))[0] == "07:00"
+    assert starts(slots(assistant, work="Feuerstättenschau"))[0] == "07:00"      # Tuesday
+
+
+def test_booking_a_feuerstaettenschau_too_soon_is_refused_naming_the_rule(client, assistant):
+    before = client.get(CAL).body
+    response = book(assistant, start="2026-12-07T09:00", work="feuerstaettenschau", kind="internal")
+    assert response.status == 400
+    assert json.loads(response.text)["error"] == (
+        "a Feuerstättenschau needs 5 working days' notice (kamin_feuerstaettenschau_notice_days);"
+        " the earliest start is 08.12.2026")
+    assert client.get(CAL).body == before
+    assert book(assistant, start="2026-12-07T09:00", work="kehrung").status == 201
+
+
+def test_booked_work_is_stored_and_shown_as_a_category(client, assistant):
+    response = book(assistant, start="2026-12-08T09:00", work="feuerstaettenschau", kind="internal")
+    assert response.status == 201, response.text
+    text = client.get(CAL + json.loads(response.text)["href"]).text
+    assert prop(text, "X-KAMIN-WORK") == "feuerstaettenschau"
+    assert prop(text, "CATEGORIES") == "Kamin: geplant,Kamin: Feuerstättenschau"
+
+
+@pytest.mark.parametrize("work", ["Kaminofen", 5, ["kehrung"]])
+def test_unknown_work_is_400(client, assistant, work):
+    response = book(assistant, start="2026-12-08T09:00", work=work)
+    assert response.status == 400 and "work: one of feuerstaettenschau" in response.text
+    bad = assistant.get(API + "slots?" + q(**{"from": TUESDAY[0], "to": TUESDAY[1], "work": "x"}))
+    assert bad.status == 400 and "work" in json.loads(bad.text)["error"]
+
+
+def test_moving_a_feuerstaettenschau_closer_than_its_notice_is_refused(client, assistant):
+    uid = json.loads(book(assistant, start="2026-12-09T09:00", work="feuerstaettenschau",
+                          kind="internal").text)["uid"]
+    moved = assistant.request("POST", API + "bookings/%s/move?%s" % (uid, q(now=NOW)),
+                              json.dumps({"start": "2026-12-07T09:00"}),
+                              content_type="application/json")
+    assert moved.status == 400 and "working days' notice" in json.loads(moved.text)["error"]

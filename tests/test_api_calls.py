@@ -365,3 +365,83 @@ def test_limit_hands_out_and_leases_only_the_most_urgent(client, assistant):
     assert [c["uid"] for c in first] == ["b"]
     assert [c["uid"] for c in poll(assistant, limit="5")["calls"]] == ["a"]
     assert assistant.get(API + "due-calls?limit=0").status == 400
+
+
+# --- deadline monitoring to the end ----------------------------------------------------------
+
+def follow_up(client, now):
+    response = client.get(API + "follow-up?now=" + q(now))
+    assert response.status == 200, response.text
+    return [(e["uid"], e["follow_up"]) for e in json.loads(response.text)["entries"]]
+
+
+def test_window_ended_without_booking_needs_the_formblatt_until_it_is_received(client, assistant):
+    client.put(CAL + "d.ics", deadline_entry(due="20261201"))
+    assert follow_up(assistant, "2026-12-15T18:00:00+01:00") == []
+    assert follow_up(assistant, "2026-12-16T08:00:00+01:00") == [("d", "formblatt-missing")]
+    response = post(assistant, "calls/d/outcome", {"outcome": "formblatt-received",
+                                                  "note": "per Post"}, "2026-12-17T09:30:00+01:00")
+    assert response.status == 200, response.text
+    assert json.loads(response.text)["log"] == "17.12.2026 09:30 Formblatt erhalten – per Post"
+    stored = client.get(CAL + "d.ics").text
+    assert prop(stored, "X-KAMIN-FORMBLATT") == "2026-12-17"
+    assert prop(stored, "CATEGORIES") == "Kamin: Frist,Kamin: Formblatt erhalten"
+    assert "Formblatt erhalten – per Post" in prop(stored, "DESCRIPTION")
+    assert follow_up(assistant, "2026-12-17T10:00:00+01:00") == []
+
+
+def test_booking_in_the_window_settles_the_formblatt(client, assistant):
+    client.put(CAL + "d.ics", deadline_entry(due="20261201"))
+    client.put(CAL + "b.ics", booking("b", "LG-d", "20261125T090000Z"))
+    assert follow_up(assistant, "2027-01-10T09:00:00+01:00") == []
+
+
+def test_formblatt_days_are_configurable(storage_folder):
+    app = Application(load_config(storage_folder, storage={"kamin_formblatt_days": "7"}))
+    anna = Client(app, "anna")
+    anna.mkcalendar(CAL)
+    anna.put(CAL + "d.ics", deadline_entry(due="20261201"))
+    assert follow_up(anna, "2026-12-09T08:00:00+01:00") == [("d", "formblatt-missing")]
+
+
+def test_formblatt_received_for_an_appointment_is_400(client, assistant):
+    client.put(CAL + "a.ics", appointment("a"))
+    before = client.get(CAL + "a.ics").body
+    response = post(assistant, "calls/a/outcome", {"outcome": "formblatt-received"}, MONDAY_10)
+    assert response.status == 400 and "deadline entries" in json.loads(response.text)["error"]
+    assert client.get(CAL + "a.ics").body == before
+
+
+def test_unconfirmed_sms_announcement_is_followed_by_a_call(client, assistant):
+    # Thursday 10 December, 10:00: 48 hours before is Tuesday 8 December, 10:00.
+    client.put(CAL + "a.ics", appointment("a", start="20261210T090000Z"))
+    now = "2026-12-03T10:00:00+01:00"
+    response = post(assistant, "calls/a/outcome", {"outcome": "sms-sent"}, now)
+    assert json.loads(response.text)["log"] == (
+        "03.12.2026 10:00 SMS gesendet (Terminankündigung) – ohne Bestätigung folgt ab "
+        "08.12.2026 10:00 ein Anruf")
+    stored = client.get(CAL + "a.ics").text
+    assert prop(stored, "X-KAMIN-NOTIFIED") == "2026-12-03T10:00:00+01:00"
+    assert poll(assistant, "2026-12-08T09:55:00+01:00", lease="false")["calls"] == []
+    due = poll(assistant, "2026-12-08T10:00:00+01:00")["calls"]
+    assert [(c["uid"], c["reason"], c["action"]) for c in due] == [("a", "retry", "call")]
+    post(assistant, "calls/a/outcome", {"outcome": "confirmed"}, "2026-12-08T10:05:00+01:00")
+    assert poll(assistant, "2026-12-08T11:00:00+01:00", lease="false")["calls"] == []
+
+
+def schau(uid, start="20261214T090000Z"):
+    return appointment(uid, "089 123456", start, "X-KAMIN-WORK:feuerstaettenschau")
+
+
+def test_feuerstaettenschau_is_announced_in_time_or_goes_to_follow_up(client, assistant):
+    client.put(CAL + "s.ics", schau("s"))                # Monday 14 December, 10:00
+    assert [c["uid"] for c in poll(assistant, "2026-11-30T08:00:00+01:00", lease="false")["calls"]] \
+        == ["s"]
+    assert poll(assistant, "2026-12-08T08:00:00+01:00", lease="false")["calls"] == []
+    assert follow_up(assistant, "2026-12-08T08:00:00+01:00") == [("s", "notice-missed")]
+    # Moved to a later day, it is announced again.
+    stored = client.get(CAL + "s.ics").text.replace("20261214T", "20261221T")
+    client.put(CAL + "s.ics", stored)
+    assert follow_up(assistant, "2026-12-08T08:00:00+01:00") == []
+    assert [c["uid"] for c in poll(assistant, "2026-12-08T08:00:00+01:00", lease="false")["calls"]] \
+        == ["s"]

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from radicale_kamin.calls import (
-    ASAP, CALL_RULES, Candidate, CallSettings, add_calling_hours, apply_outcome, data_missing,
-    due_at, due_calls, due_window, follow_up, follow_up_reason, is_calling_time, is_holiday,
-    next_calling_time, next_window_start, record_outcome, retry_time)
+    ASAP, CALL_RULES, FOLLOW_UPS, Candidate, CallSettings, add_calling_hours, apply_outcome,
+    data_missing, due_at, due_calls, due_window, earliest_start, follow_up, follow_up_reason,
+    formblatt_due, is_calling_time, is_holiday, next_calling_time, next_window_start,
+    notice_deadline, notice_problem, record_outcome, retry_time)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.timezone.utc
@@ -219,9 +220,10 @@ def test_no_calls_outside_the_window_even_when_due():
     assert offered(at(2026, 11, 23, 18, 0), internal(APPOINTMENT)) == []   # Monday 18:00
 
 
-def test_announced_by_sms_is_not_called_again():
+def test_announced_by_sms_is_not_called_again_before_the_confirmation_deadline():
     sent = internal(APPOINTMENT, notified=at(2026, 11, 19, 10, 5))
     assert offered(at(2026, 11, 20, 10, 0), sent) == []
+    assert offered(at(2026, 11, 24, 9, 59), sent) == []
 
 
 def test_appointment_without_a_calling_window_before_it_is_never_offered():
@@ -567,7 +569,8 @@ def test_calls_are_ordered_callback_retry_announce_deadline_then_by_start():
 
 
 def test_urgency_order_is_the_order_of_the_rule_table():
-    assert [rule.reason for rule in CALL_RULES] == ["callback", "retry", "announce", "deadline"]
+    reasons = list(dict.fromkeys(rule.reason for rule in CALL_RULES))
+    assert reasons == ["callback", "retry", "announce", "deadline"]
 
 
 def test_order_is_stable_for_equal_entries():
@@ -721,11 +724,13 @@ def test_options_are_parsed():
         "kamin_deadline_days": "21", "kamin_max_attempts": "3", "kamin_retry_hours": "4",
         "kamin_prefer_sms": "false", "kamin_lease_minutes": "10", "kamin_callback_days": "3",
         "kamin_timezone": "Europe/Vienna", "kamin_holiday_categories": "public",
-        "kamin_closed_days": "12-24, 12-31, 2026-05-15"})
+        "kamin_closed_days": "12-24, 12-31, 2026-05-15", "kamin_formblatt_days": "21",
+        "kamin_sms_confirm_hours": "72", "kamin_feuerstaettenschau_notice_days": "6"})
     assert settings == CallSettings(
         bundesland="NW", calling_days=(0, 1, 3, 4, 5), window_start=dt.time(8, 30),
         window_end=dt.time(17, 0), announce_days=5, deadline_days=21, max_attempts=3,
         retry_hours=4, prefer_sms=False, lease_minutes=10, callback_days=3,
+        formblatt_days=21, sms_confirm_hours=72, feuerstaettenschau_notice_days=6,
         timezone=ZoneInfo("Europe/Vienna"), holiday_categories=("public",),
         closed_dates=(dt.date(2026, 5, 15),), closed_yearly=((12, 24), (12, 31)))
 
@@ -749,6 +754,9 @@ def test_german_weekday_names_are_understood():
     ("kamin_timezone", "Mars/Olympus", "kamin_timezone = Mars/Olympus: unknown time zone"),
     ("kamin_closed_days", "24.12.", "kamin_closed_days = 24.12.: '24.12.' is neither"),
     ("kamin_holiday_categories", "school", "kamin_holiday_categories = school"),
+    ("kamin_formblatt_days", "zwei Wochen", "kamin_formblatt_days = zwei Wochen: must be"),
+    ("kamin_sms_confirm_hours", "-4", "kamin_sms_confirm_hours = -4: must be"),
+    ("kamin_feuerstaettenschau_notice_days", "5.5", "kamin_feuerstaettenschau_notice_days"),
 ])
 def test_bad_options_name_the_option(option, value, message):
     with pytest.raises(ValueError, match=message):
@@ -760,3 +768,232 @@ def test_settings_are_validated_when_built_directly():
         CallSettings(bundesland="XX")
     with pytest.raises(ValueError, match="calling_days"):
         CallSettings(calling_days=())
+
+
+# --- Feuerstättenschau: five working days' notice ----------------------------------------------
+# 2026-12-14 is a Monday; its fifth working day before is Monday 2026-12-07.
+
+def schau(start, **facts):
+    return internal(start, work="feuerstaettenschau", **facts)
+
+
+SCHAU = at(2026, 12, 14, 10, 0)
+
+
+@pytest.mark.parametrize("now,earliest", [
+    (at(2026, 12, 7, 17, 59), at(2026, 12, 12, 0, 0)),    # Monday: Saturday, so Monday's slots
+    (at(2026, 12, 11, 9, 0), at(2026, 12, 18, 0, 0)),     # Friday: Fri, Mon, Tue, Wed, Thu
+    (at(2026, 12, 12, 9, 0), at(2026, 12, 19, 0, 0)),     # Saturday does not count
+    (at(2026, 3, 30, 9, 0), at(2026, 4, 8, 0, 0)),        # Good Friday and Easter Monday
+])
+def test_earliest_start_of_a_feuerstaettenschau(now, earliest):
+    assert earliest_start("feuerstaettenschau", now, DEFAULT) == earliest
+
+
+@pytest.mark.parametrize("work", [None, "kehrung", "messung", "ueberpruefung", "abnahme"])
+def test_other_work_needs_no_notice(work):
+    now = at(2026, 12, 7, 9, 0)
+    assert earliest_start(work, now, DEFAULT) == now
+    assert notice_problem(work, now, now, DEFAULT) is None
+
+
+def test_notice_problem_names_the_rule_and_the_earliest_day():
+    now = at(2026, 12, 8, 9, 0)        # Tuesday: the notice runs out on Monday the 14th
+    problem = notice_problem("feuerstaettenschau", SCHAU, now, DEFAULT)
+    assert problem == ("a Feuerstättenschau needs 5 working days' notice "
+                       "(kamin_feuerstaettenschau_notice_days); the earliest start is 15.12.2026")
+    assert notice_problem("feuerstaettenschau", SCHAU, at(2026, 12, 7, 17, 59), DEFAULT) is None
+
+
+def test_notice_days_are_configurable():
+    settings = CallSettings(feuerstaettenschau_notice_days=2)
+    assert earliest_start("feuerstaettenschau", at(2026, 12, 7, 9, 0), settings) == \
+        at(2026, 12, 9, 0, 0)
+    assert notice_deadline(schau(SCHAU), settings) == at(2026, 12, 11, 0, 0)
+
+
+def test_notice_runs_out_at_the_end_of_the_fifth_working_day_before():
+    assert notice_deadline(schau(SCHAU), DEFAULT) == at(2026, 12, 8, 0, 0)
+    assert notice_deadline(schau(at(2026, 4, 10, 9, 0)), DEFAULT) == at(2026, 4, 2, 0, 0)
+    assert notice_deadline(internal(SCHAU), DEFAULT) is None
+    assert notice_deadline(schau(SCHAU, kind="external", state="booked"), DEFAULT) is None
+
+
+def test_feuerstaettenschau_is_announced_a_week_before_its_notice_runs_out():
+    entry = schau(SCHAU)
+    due = due_window(entry, DEFAULT)
+    assert (due.reason, due.since, due.until) == (
+        "announce", at(2026, 11, 30, 8, 0), at(2026, 12, 8, 0, 0))
+    assert offered(at(2026, 11, 30, 8, 0), entry) == [("a1", "announce")]
+    assert offered(at(2026, 12, 7, 17, 59), entry) == [("a1", "announce")]
+    assert offered(at(2026, 12, 8, 8, 0), entry) == []
+    # An appointment for other work: seven days before it, until it starts.
+    assert due_at(internal(SCHAU), DEFAULT) == ("announce", at(2026, 12, 7, 10, 0))
+
+
+def test_failed_call_of_a_feuerstaettenschau_is_retried_only_while_notice_is_possible():
+    once = schau(SCHAU, state="unreached-1", attempts=1, last_attempt=at(2026, 12, 4, 11, 0))
+    assert offered(at(2026, 12, 7, 8, 0), once) == [("a1", "retry")]
+    assert offered(at(2026, 12, 8, 8, 0), once) == []
+    late = schau(SCHAU, state="unreached-1", attempts=1, last_attempt=at(2026, 12, 7, 11, 0))
+    assert due_at(late, DEFAULT) is None
+
+
+def test_feuerstaettenschau_not_announced_in_time_goes_to_follow_up():
+    entry = schau(SCHAU)
+    assert follow_up_reason(entry, at(2026, 12, 7, 23, 59)) is None
+    assert follow_up_reason(entry, at(2026, 12, 8, 0, 0)) == "notice-missed"
+    orange = schau(SCHAU, state="data-missing", phone=None)
+    assert follow_up_reason(orange, at(2026, 12, 8, 0, 0)) == "notice-missed"
+    assert follow_up([entry, internal(SCHAU, uid="other")], at(2026, 12, 9, 9, 0)) == [entry]
+
+
+@pytest.mark.parametrize("facts", [
+    dict(state="confirmed", outcome="confirmed"),
+    dict(state="callback", outcome="callback", callback=at(2026, 12, 10, 9, 0)),
+    dict(notified=at(2026, 12, 7, 17, 0)),                  # told by SMS in time
+])
+def test_feuerstaettenschau_announced_in_time_is_no_follow_up(facts):
+    assert follow_up_reason(schau(SCHAU, **facts), at(2026, 12, 8, 9, 0)) is None
+
+
+def test_sms_after_the_notice_ran_out_does_not_give_notice():
+    late = schau(SCHAU, notified=at(2026, 12, 8, 9, 0))
+    assert follow_up_reason(late, at(2026, 12, 8, 9, 5)) == "notice-missed"
+
+
+def test_feuerstaettenschau_two_weeks_ahead_is_found_among_many_entries():
+    now = at(2026, 11, 30, 9, 0)
+    others = [internal(at(2026, 12, 20, 10, 0), uid="x%d" % d, phone="+49%d" % d) for d in range(3)]
+    assert offered(now, schau(SCHAU), *others) == [("a1", "announce")]
+
+
+# --- an SMS nobody confirmed: the call follows ---------------------------------------------------
+
+def test_unconfirmed_sms_announcement_is_called_48_hours_before():
+    sent = internal(APPOINTMENT, notified=at(2026, 11, 19, 10, 5))   # Thursday 26th, 10:00
+    assert due_at(sent, DEFAULT) == ("retry", at(2026, 11, 24, 10, 0))
+    assert offered(at(2026, 11, 24, 10, 0), sent) == [("a1", "retry")]
+    assert offered(at(2026, 11, 26, 9, 59), sent) == [("a1", "retry")]
+    assert offered(at(2026, 11, 26, 10, 0), sent) == []
+
+
+def test_confirmation_hours_are_real_hours_and_configurable():
+    five_days = CallSettings(sms_confirm_hours=120)
+    spring = internal(at(2026, 4, 1, 10, 0), notified=at(2026, 3, 20, 9, 0))    # CEST
+    assert due_at(spring, five_days) == ("retry", at(2026, 3, 27, 9, 0))         # CET
+    autumn = internal(at(2026, 10, 28, 10, 0), notified=at(2026, 10, 19, 9, 0))  # CET
+    assert due_at(autumn, five_days) == ("retry", at(2026, 10, 23, 11, 0))       # CEST
+    assert due_at(autumn, CallSettings(sms_confirm_hours=24)) == ("retry", at(2026, 10, 27, 10, 0))
+
+
+def test_sms_confirmation_deadline_on_a_weekend_is_called_on_the_next_calling_day():
+    sent = internal(at(2026, 11, 30, 10, 0), notified=at(2026, 11, 23, 9, 0))   # Monday
+    assert due_at(sent, DEFAULT) == ("retry", at(2026, 11, 30, 8, 0))
+
+
+def test_sms_sent_after_the_confirmation_deadline_is_followed_by_a_call_at_once():
+    sent = internal(APPOINTMENT, notified=at(2026, 11, 25, 11, 0))
+    assert due_at(sent, DEFAULT) == ("retry", at(2026, 11, 25, 11, 0))
+
+
+def test_confirmed_after_the_sms_is_not_called():
+    sent = internal(APPOINTMENT, state="confirmed", outcome="confirmed",
+                    notified=at(2026, 11, 19, 10, 5))
+    assert due_at(sent, DEFAULT) is None
+
+
+def test_unreached_after_the_sms_is_retried_then_follows_up():
+    once = internal(APPOINTMENT, state="unreached-1", attempts=1,
+                    notified=at(2026, 11, 19, 10, 5), last_attempt=at(2026, 11, 24, 10, 5))
+    assert due_at(once, DEFAULT) == ("retry", at(2026, 11, 25, 8, 0))
+    twice = replace(once, state="unreached-2", attempts=2, last_attempt=at(2026, 11, 25, 8, 5))
+    assert due_at(twice, DEFAULT) is None
+    assert follow_up_reason(twice, at(2026, 11, 25, 9, 0)) == "unreached"
+
+
+def test_sms_sent_for_an_appointment_says_when_the_call_follows():
+    update = record_outcome(internal(APPOINTMENT), "sms-sent", at(2026, 11, 19, 10, 5), DEFAULT)
+    assert update.notified == at(2026, 11, 19, 10, 5)
+    assert update.log_line == ("19.11.2026 10:05 SMS gesendet (Terminankündigung) – "
+                               "ohne Bestätigung folgt ab 24.11.2026 10:00 ein Anruf")
+    late = record_outcome(internal(APPOINTMENT), "sms-sent", at(2026, 11, 26, 9, 30), DEFAULT)
+    assert late.log_line == "26.11.2026 09:30 SMS gesendet (Terminankündigung) – " \
+                            "ohne Bestätigung folgt ab 26.11.2026 09:30 ein Anruf"
+    after = record_outcome(internal(APPOINTMENT), "sms-sent", at(2026, 11, 26, 11, 0), DEFAULT)
+    assert after.log_line == "26.11.2026 11:00 SMS gesendet"
+
+
+# --- the Formblatt after a Feuerstättenbescheid window ------------------------------------------
+# DUE is Tuesday 2026-12-01: the Formblatt is due by the end of 15 December.
+
+def test_formblatt_is_due_fourteen_days_after_the_window():
+    assert formblatt_due(deadline(DUE), DEFAULT) == at(2026, 12, 16, 0, 0)
+    assert formblatt_due(deadline(DUE), CallSettings(formblatt_days=7)) == at(2026, 12, 9, 0, 0)
+
+
+def test_window_ended_without_booking_or_formblatt_goes_to_follow_up():
+    entry = deadline(DUE, outcome="confirmed")
+    assert follow_up_reason(entry, at(2026, 12, 15, 23, 59)) is None
+    assert follow_up_reason(entry, at(2026, 12, 16, 0, 0)) == "formblatt-missing"
+    assert follow_up([entry], at(2027, 3, 1, 9, 0)) == [entry]
+
+
+def test_formblatt_missing_outranks_an_earlier_refusal():
+    refused = deadline(DUE, outcome="rejected")
+    assert follow_up_reason(refused, at(2026, 12, 10, 9, 0)) == "rejected"
+    assert follow_up_reason(refused, at(2026, 12, 16, 9, 0)) == "formblatt-missing"
+
+
+@pytest.mark.parametrize("formblatt", ["2026-12-10", "ja"])
+def test_received_formblatt_settles_the_deadline(formblatt):
+    assert follow_up_reason(deadline(DUE, formblatt=formblatt), at(2026, 12, 20, 9, 0)) is None
+
+
+def test_booking_in_the_window_settles_the_formblatt_too():
+    entry = deadline(DUE, window_start=dt.date(2026, 6, 1))
+    assert follow_up([entry, booking(at(2026, 11, 20, 9, 0))], at(2026, 12, 20, 9, 0)) == []
+    late = booking(at(2026, 12, 3, 9, 0))
+    assert follow_up_reason(entry, at(2026, 12, 20, 9, 0), DEFAULT, [late]) == "formblatt-missing"
+
+
+def test_formblatt_received_is_recorded_with_the_day_and_a_log_line():
+    update = record_outcome(deadline(DUE), "formblatt-received", at(2026, 12, 18, 23, 30), DEFAULT)
+    assert update.formblatt == "2026-12-18"
+    assert update.log_line == "18.12.2026 23:30 Formblatt erhalten"
+    assert (update.outcome, update.attempts, update.notified) == (None, 0, None)
+    after = apply_outcome(deadline(DUE), update)
+    assert follow_up_reason(after, at(2027, 1, 5, 9, 0)) is None
+
+
+def test_formblatt_received_is_for_deadline_entries_only():
+    with pytest.raises(ValueError, match="formblatt-received is for deadline entries"):
+        record_outcome(internal(APPOINTMENT), "formblatt-received", NOW, DEFAULT)
+
+
+def test_follow_up_reasons_are_the_rule_table():
+    assert FOLLOW_UPS == ("formblatt-missing", "rejected", "unreached", "notice-missed",
+                          "callback-missed")
+
+
+# --- deadline entries without a phone are data missing ------------------------------------------
+
+def test_deadline_without_phone_is_listed_until_its_due_date_ends():
+    entry = deadline(DUE, phone=None, phone_type=None)
+    assert data_missing([entry], at(2026, 11, 3, 9, 0)) == [entry]
+    assert data_missing([entry], at(2026, 12, 1, 23, 59)) == [entry]
+    assert data_missing([entry], at(2026, 12, 2, 0, 0)) == []
+    assert due_at(entry, DEFAULT) is None
+
+
+@pytest.mark.parametrize("facts", [
+    dict(outcome="confirmed"), dict(notified=at(2026, 11, 3, 9, 0)), dict(formblatt="ja"),
+    dict(phone="+4989123456", phone_type="fixed_line")])
+def test_deadline_needing_no_call_is_not_data_missing(facts):
+    entry = deadline(DUE, **{"phone": None, "phone_type": None, **facts})
+    assert data_missing([entry], at(2026, 11, 3, 9, 0)) == []
+
+
+def test_settled_deadline_without_phone_is_not_data_missing():
+    entry = deadline(DUE, phone=None, phone_type=None)
+    assert data_missing([entry, booking(at(2026, 11, 20, 9, 0))], at(2026, 11, 3, 9, 0)) == []

@@ -1,9 +1,11 @@
 """``derive``: the write rule as a pure function — carry-over, validation,
 picks from ordinary clients, idempotence."""
 
+from dataclasses import replace
+
 import pytest
 
-from radicale_kamin.entry import Entry, EntryRejected, as_entry, derive
+from radicale_kamin.entry import Contact, Entry, EntryRejected, Settings, as_entry, derive
 
 GOOD = dict(location="Hauptstraße 12, 80331 München", phone="089 123456")
 
@@ -200,3 +202,191 @@ def test_callback_time_dropped_when_outcome_moves_on():
     stored = as_entry(derive(internal(outcome="callback", callback="2026-12-01T10:00")))
     derived = derive(Entry(categories=("Kamin: bestätigt",), location=GOOD["location"]), stored)
     assert (derived.state.name, derived.callback) == ("confirmed", None)
+
+
+# --- a phone number typed into the notes ----------------------------------------
+
+ADDRESS_ONLY = dict(kind="internal", location="Hauptstraße 12, 80331 München", summary="Kehrung")
+
+
+def test_labelled_phone_in_description_completes_the_entry():
+    derived = derive(Entry(**ADDRESS_ONLY, description="Hund im Hof.\nTel. 0871 123456"))
+    assert (derived.state.name, derived.phone, derived.phone_from) == (
+        "planned", "+49871123456", "DESCRIPTION")
+    assert derived.description == "Hund im Hof.\nTel. 0871 123456"
+
+
+def test_unlabelled_number_in_description_is_no_phone():
+    derived = derive(Entry(**ADDRESS_ONLY, description="Auftrag 0871123456, 12.03. 10 Uhr"))
+    assert (derived.state.name, derived.phone, derived.missing) == (
+        "data-missing", None, ("phone",))
+
+
+def test_phone_behind_the_address_completes_the_entry_and_stays_in_location():
+    derived = derive(Entry(kind="internal", location="Hauptstr. 12, 80331 München, Handy 0171 1234567"))
+    assert (derived.state.name, derived.phone, derived.phone_from) == (
+        "planned", "+491711234567", "LOCATION")
+    assert derived.location == "Hauptstraße 12, 80331 München, Handy 0171 1234567"
+
+
+def test_explicit_phone_wins_over_the_notes():
+    derived = derive(Entry(**ADDRESS_ONLY, phone="089 123456", description="Tel. 0871 123456"))
+    assert (derived.phone, derived.phone_from) == ("+4989123456", None)
+
+
+def test_changed_number_in_the_notes_takes_effect():
+    first = derive(Entry(**ADDRESS_ONLY, description="Tel. 0871 123456"))
+    stored = as_entry(first)
+    # The client sends the server's X-KAMIN-PHONE back unchanged, or not at all.
+    for phone in (stored.phone, None):
+        client = Entry(**ADDRESS_ONLY, phone=phone, description="Tel. 0871 654321")
+        derived = derive(client, stored)
+        assert (derived.phone, derived.phone_from) == ("+49871654321", "DESCRIPTION")
+
+
+def test_number_removed_from_the_notes_leaves_no_phone():
+    stored = as_entry(derive(Entry(**ADDRESS_ONLY, description="Tel. 0871 123456")))
+    derived = derive(Entry(**ADDRESS_ONLY, phone=stored.phone, description="Hund im Hof"), stored)
+    assert (derived.state.name, derived.phone, derived.phone_from) == ("data-missing", None, None)
+
+
+def test_phone_written_over_one_read_from_the_notes_becomes_explicit():
+    stored = as_entry(derive(Entry(**ADDRESS_ONLY, description="Tel. 0871 123456")))
+    client = Entry(**ADDRESS_ONLY, phone="089 123456", phone_from="DESCRIPTION",
+                   description="Tel. 0871 123456")
+    derived = derive(client, stored)
+    assert (derived.phone, derived.phone_from) == ("+4989123456", None)
+    # ... and the notes no longer decide.
+    again = derive(Entry(**ADDRESS_ONLY, description="Tel. 0871 999999"), as_entry(derived))
+    assert again.phone == "+4989123456"
+
+
+def test_invalid_explicit_phone_gives_way_to_a_valid_one_in_the_notes():
+    derived = derive(Entry(**ADDRESS_ONLY, phone="5551234", description="Mobil: 0171 1234567"))
+    assert (derived.state.name, derived.phone, derived.phone_from) == (
+        "planned", "+491711234567", "DESCRIPTION")
+
+
+def test_notes_come_before_the_linked_contact():
+    contact = Contact(uid="c1", phone="089 777777")
+    derived = derive(Entry(**ADDRESS_ONLY, description="Tel. 0871 123456"), contact=contact)
+    assert (derived.phone, derived.phone_from) == ("+49871123456", "DESCRIPTION")
+    assert derive(Entry(**ADDRESS_ONLY), contact=contact).phone == "+4989777777"
+
+
+def test_entry_with_phone_from_notes_derives_the_same_again():
+    first = derive(Entry(**ADDRESS_ONLY, description="Tel. 0871 123456", categories=("Privat",)))
+    assert derive(as_entry(first), as_entry(first)) == first
+
+
+def test_missing_names_what_to_ask_for():
+    assert derive(internal()).missing == ()
+    assert derive(internal(location="Hauptstraße, 80331 München", phone=None)).missing == (
+        "phone", "number")
+    assert derive(Entry(kind="deadline", location="irgendwo")).missing == ("phone", "address")
+
+
+# --- SUMMARY marks ------------------------------------------------------------------
+
+ALL_MARKS = Settings(summary_marks="all")
+
+
+def test_marks_for_every_state_are_an_option():
+    assert derive(internal(summary="Kehrung"), settings=ALL_MARKS).summary == "○ Kehrung"
+    assert derive(internal(summary="Kehrung")).summary == "Kehrung"
+    assert derive(Entry(kind="deadline", summary="Frist"), settings=ALL_MARKS).summary == "⌛ Frist"
+    assert derive(Entry(summary="Zahnarzt"), settings=ALL_MARKS).summary == "Zahnarzt"
+
+
+def test_unknown_mark_mode_is_refused():
+    with pytest.raises(ValueError, match="summary_marks"):
+        Settings(summary_marks="some")
+
+
+def test_mark_changes_with_the_state_and_is_never_doubled():
+    planned = derive(internal(summary="Kehrung"), settings=ALL_MARKS)
+    assert (planned.summary, planned.mark) == ("○ Kehrung", "○")
+    stored = as_entry(planned)
+    client = replace(stored, attempts="1")
+    unreached = derive(client, stored, settings=ALL_MARKS)
+    assert (unreached.summary, unreached.mark) == ("☏1 Kehrung", "☏1")
+    again = derive(as_entry(unreached), as_entry(unreached), settings=ALL_MARKS)
+    assert again.summary == "☏1 Kehrung"
+
+
+def test_users_title_beginning_with_a_mark_character_survives():
+    derived = derive(internal(summary="✓ Rechnung bezahlt"))
+    assert (derived.state.name, derived.summary, derived.mark) == (
+        "planned", "✓ Rechnung bezahlt", None)
+    confirmed = derive(replace(as_entry(derived), outcome="confirmed"), as_entry(derived))
+    assert confirmed.summary == "✓ ✓ Rechnung bezahlt"
+    planned = derive(replace(as_entry(confirmed), outcome=""), as_entry(confirmed))
+    assert planned.summary == "✓ Rechnung bezahlt"
+
+
+def test_check_mark_written_before_marks_were_recorded_is_recognised():
+    legacy = Entry(kind="internal", outcome="confirmed", state="confirmed",
+                   summary="✓ Kehrung", **GOOD)
+    derived = derive(replace(legacy, outcome="rejected"), legacy)
+    assert derived.summary == "Kehrung"
+
+
+def test_switching_marks_off_takes_every_mark_off_on_the_next_write():
+    stored = as_entry(derive(internal(summary="Kehrung", attempts="1"), settings=ALL_MARKS))
+    assert stored.summary == "☏1 Kehrung"
+    assert derive(stored, stored).summary == "Kehrung"
+
+
+# --- work and Formblatt -------------------------------------------------------------
+
+def test_work_is_stored_by_its_name_and_shown_as_a_category():
+    derived = derive(internal(work="Feuerstättenschau", categories=("Privat",)))
+    assert derived.work == "feuerstaettenschau"
+    assert derived.categories == ("Kamin: geplant", "Kamin: Feuerstättenschau", "Privat")
+
+
+def test_unknown_work_is_refused_naming_the_vocabulary():
+    with pytest.raises(EntryRejected, match="X-KAMIN-WORK: unknown work; allowed: "
+                                            "feuerstaettenschau, kehrung"):
+        derive(internal(work="Kaminofen putzen"))
+
+
+def test_staff_pick_the_work_by_category():
+    stored = as_entry(derive(internal(work="kehrung")))
+    client = replace(stored, categories=("Kamin: geplant", "Kamin: Kehrung",
+                                         "Kamin: Feuerstättenschau"))
+    derived = derive(client, stored)
+    assert derived.work == "feuerstaettenschau"
+    assert derived.categories == ("Kamin: geplant", "Kamin: Feuerstättenschau")
+
+
+def test_formblatt_picked_on_a_deadline_is_recorded_with_the_day_of_the_edit():
+    stored = as_entry(derive(Entry(kind="deadline", summary="Frist")))
+    client = replace(stored, categories=stored.categories + ("Kamin: Formblatt erhalten",),
+                     stamp="20261220T091500Z")
+    derived = derive(client, stored)
+    assert derived.formblatt == "2026-12-20"
+    assert derived.categories == ("Kamin: Frist", "Kamin: Formblatt erhalten")
+    assert derive(as_entry(derived), as_entry(derived)).formblatt == "2026-12-20"
+
+
+def test_formblatt_pick_without_any_timestamp_is_recorded_as_received():
+    derived = derive(Entry(kind="deadline", categories=("Kamin: Formblatt erhalten",)))
+    assert derived.formblatt == "ja"
+
+
+def test_formblatt_label_means_nothing_on_an_appointment():
+    derived = derive(internal(categories=("Kamin: Formblatt erhalten",), stamp="20261220T091500Z"))
+    assert (derived.formblatt, derived.categories) == (None, ("Kamin: geplant",))
+
+
+@pytest.mark.parametrize("raw,stored", [
+    ("2026-12-20", "2026-12-20"), ("20261220", "2026-12-20"),
+    ("2026-12-20T23:30:00Z", "2026-12-21"), ("JA", "ja")])
+def test_formblatt_day_is_stored_as_an_iso_date(raw, stored):
+    assert derive(Entry(kind="deadline", formblatt=raw)).formblatt == stored
+
+
+def test_bad_formblatt_value_is_refused():
+    with pytest.raises(EntryRejected, match="X-KAMIN-FORMBLATT"):
+        derive(Entry(kind="deadline", formblatt="gestern"))

@@ -3,7 +3,9 @@
 import pytest
 
 from radicale_kamin import rules
-from radicale_kamin.rules import STATES, entry_state, marked_summary, merge_categories, picked_state
+from radicale_kamin.rules import (
+    FORMBLATT_LABEL, STATES, WORKS, entry_state, marked_summary, merge_categories, picked_state,
+    picked_work, picks_formblatt, summary_mark, work_of)
 
 # (kind, address, outcome, attempts) → (state, colour), as CONTRACT.md gives them.
 TABLE = [
@@ -79,21 +81,52 @@ def test_merge_is_idempotent():
     assert merge_categories(once, STATES["callback"]) == once
 
 
-def test_check_mark_added_for_confirmed_only():
-    assert marked_summary("Kehrung Müller", STATES["confirmed"]) == "✓ Kehrung Müller"
-    assert marked_summary("Kehrung Müller", STATES["planned"]) == "Kehrung Müller"
+def test_check_mark_added_for_confirmed_only_by_default():
+    assert summary_mark(STATES["confirmed"]) == "✓"
+    assert all(summary_mark(s) == "" for s in STATES.values() if s.name != "confirmed")
+    assert marked_summary("Kehrung Müller", "✓", None) == "✓ Kehrung Müller"
+    assert marked_summary("Kehrung Müller", "", None) == "Kehrung Müller"
 
 
-def test_check_mark_is_idempotent_and_removed_when_state_changes():
-    once = marked_summary("Kehrung", STATES["confirmed"])
-    assert marked_summary(once, STATES["confirmed"]) == once
-    assert marked_summary("✓✓  Kehrung", STATES["confirmed"]) == "✓ Kehrung"
-    assert marked_summary(once, STATES["rejected"]) == "Kehrung"
+def test_every_state_but_individual_has_its_own_mark_in_mode_all():
+    marks = {s.name: summary_mark(s, "all") for s in STATES.values()}
+    assert marks["individual"] == ""
+    shown = [m for m in marks.values() if m]
+    assert len(shown) == 12 and len(set(shown)) == 12
+    assert marks["confirmed"] == "✓"
+    assert all(" " not in m and len(m) <= 2 for m in shown)
 
 
-def test_summary_absent_stays_absent_unless_marked():
-    assert marked_summary(None, STATES["planned"]) is None
-    assert marked_summary(None, STATES["confirmed"]) == "✓"
+def test_unknown_mark_mode_has_no_marks_table():
+    with pytest.raises(KeyError):
+        summary_mark(STATES["planned"], "some")
+
+
+# (summary sent, mark of the new state, mark the server wrote before) → SUMMARY
+MARKED = [
+    ("Kehrung", "✓", None, "✓ Kehrung"),
+    ("✓ Kehrung", "✓", "✓", "✓ Kehrung"),                 # idempotent
+    ("✓ Kehrung", "", "✓", "Kehrung"),                     # removed when the state changes
+    ("✓ Kehrung", "✗", "✓", "✗ Kehrung"),                  # replaced, never doubled
+    ("○ Kehrung", "☏1", "○", "☏1 Kehrung"),
+    ("☏1 Kehrung", "☏2", "☏1", "☏2 Kehrung"),
+    ("Kehrung (Hund!)", "○", "○", "○ Kehrung (Hund!)"),    # the user took our mark off
+    ("✓ Rechnung bezahlt", "○", None, "○ ✓ Rechnung bezahlt"),  # the user's own ✓ stays
+    ("○ ✓ Rechnung bezahlt", "✓", "○", "✓ ✓ Rechnung bezahlt"),
+    ("✓ ✓ Rechnung bezahlt", "✓", "✓", "✓ ✓ Rechnung bezahlt"),
+    ("✓ ✓ Rechnung bezahlt", "", "✓", "✓ Rechnung bezahlt"),
+    ("★Stern", "", "★", "★Stern"),                         # not our "★ " prefix
+    ("○", "", "○", ""),
+    ("", "⌛", None, "⌛"),
+    (None, "⌛", None, "⌛"),
+    (None, "", "⌛", None),
+    ("⇩⚠ Import", "⇩", "⇩⚠", "⇩ Import"),
+]
+
+
+@pytest.mark.parametrize("summary,mark,written,expected", MARKED)
+def test_marked_summary_takes_off_only_what_the_server_wrote(summary, mark, written, expected):
+    assert marked_summary(summary, mark, written) == expected
 
 
 def test_picking_a_new_label_picks_its_state():
@@ -129,3 +162,45 @@ def test_every_pick_leads_to_its_state(name):
     outcome = None if pick.clear_outcome else pick.outcome
     result = entry_state(pick.kind, "complete", outcome, pick.attempts or 0)
     assert result.name == name
+
+
+def test_merge_puts_fact_labels_after_the_state_label():
+    merged = merge_categories(["Privat", "Kamin: Kehrung", "Kamin: Feuerstättenschau"],
+                              STATES["planned"], ["Kamin: Feuerstättenschau"])
+    assert merged == ["Kamin: geplant", "Kamin: Feuerstättenschau", "Privat"]
+
+
+@pytest.mark.parametrize("typed,name", [
+    ("feuerstaettenschau", "feuerstaettenschau"), ("Feuerstättenschau", "feuerstaettenschau"),
+    ("FEUERSTÄTTEN-SCHAU", "feuerstaettenschau"), (" kehrung ", "kehrung"),
+    ("Überprüfung", "ueberpruefung"), ("ueberpruefung", "ueberpruefung"), ("Messung", "messung"),
+    ("abnahme", "abnahme"), ("Kaminofen", None), ("", None), (None, None),
+])
+def test_work_is_read_as_people_type_it(typed, name):
+    work = work_of(typed)
+    assert (work.name if work else None) == name
+
+
+def test_only_the_feuerstaettenschau_needs_notice():
+    assert [w.name for w in WORKS.values() if w.notice] == ["feuerstaettenschau"]
+    assert all(w.label.startswith("Kamin: ") for w in WORKS.values())
+
+
+def test_picking_a_work_label_picks_the_work_once():
+    assert picked_work(["Kamin: Feuerstättenschau"], None).name == "feuerstaettenschau"
+    assert picked_work(["kamin: feuerstaettenschau", "Privat"], "feuerstaettenschau") is None
+    assert picked_work(["Kamin: Kehrung", "Kamin: Feuerstättenschau"], "kehrung").name == \
+        "feuerstaettenschau"
+    with pytest.raises(rules.AmbiguousPick, match="more than one new work"):
+        picked_work(["Kamin: Kehrung", "Kamin: Messung"], None)
+
+
+def test_work_and_formblatt_labels_are_no_state_picks():
+    assert picked_state(["Kamin: Kehrung", FORMBLATT_LABEL], "planned") is None
+
+
+@pytest.mark.parametrize("categories,picked", [
+    ([FORMBLATT_LABEL], True), (["kamin: formblatt ERHALTEN"], True),
+    (["Formblatt erhalten"], False), (["Kamin: Frist"], False), ([], False)])
+def test_formblatt_label_is_matched_as_people_type_it(categories, picked):
+    assert picks_formblatt(categories) is picked
