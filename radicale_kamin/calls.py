@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from radicale_kamin import rules, workdays
+from radicale_kamin.timefacts import DEFAULT_TIMEZONE
 
 UTC = dt.timezone.utc
 REASONS = ("callback", "retry", "announce", "deadline")   # most urgent first
@@ -68,7 +69,7 @@ class CallSettings:
     and the closed days, which are ``kamin_closed_days``.
     """
 
-    timezone: ZoneInfo = ZoneInfo("Europe/Berlin")
+    timezone: ZoneInfo = DEFAULT_TIMEZONE
     bundesland: str = "BY"                 # holidays.country_holidays("DE", subdiv=...)
     calling_days: tuple[int, ...] = (0, 1, 2, 3, 4)   # Mon..Fri (datetime.weekday())
     window_start: dt.time = dt.time(8, 0)

@@ -18,6 +18,7 @@ from radicale_kamin import notes, rules
 from radicale_kamin.address import AddressResult, normalise
 from radicale_kamin.missing import missing_data
 from radicale_kamin.phone import find_phone
+from radicale_kamin.timefacts import DEFAULT_TIMEZONE
 
 # The X-KAMIN-* facts a client writes. When a client sends an entry back
 # without one of them, the stored value is kept (clients drop what they do
@@ -124,7 +125,7 @@ class Contact:
 class Settings:
     """What derivation needs to know about the business."""
 
-    timezone: ZoneInfo = ZoneInfo("Europe/Berlin")
+    timezone: ZoneInfo = DEFAULT_TIMEZONE
     phone_region: str = "DE"
     summary_marks: str = rules.DEFAULT_SUMMARY_MARKS   # kamin_summary_marks
 
