@@ -62,6 +62,11 @@ class Request:
             raise ApiError(400, "a JSON object is expected as the request body")
         return self._body
 
+    @property
+    def safe(self) -> bool:
+        """A HEAD: answered like the GET, but nothing may change."""
+        return self.method == "HEAD"
+
 
 Handler = Callable[["Api", Request], tuple[int, dict]]
 ROUTES: list[tuple[str, re.Pattern, tuple[str, ...], Handler]] = []
@@ -196,7 +201,7 @@ class Api:
             match = pattern.match(request.path)
             if not match:
                 continue
-            if method != request.method:
+            if method != request.method and not (method == "GET" and request.method == "HEAD"):
                 allowed.append(method)
                 continue
             unknown = sorted(set(request.query) - set(query))

@@ -35,7 +35,8 @@ def _parse_bool_query(request: Request, name: str, default: bool) -> bool:
 @route("GET", r"due-calls", query=("now", "lease", "limit"))
 def get_due_calls(api: Api, request: Request) -> tuple[int, dict]:
     now = api.now(request)
-    holder = request.user if _parse_bool_query(request, "lease", True) else None
+    lease = _parse_bool_query(request, "lease", True) and not request.safe
+    holder = request.user if lease else None
     limit = request.query.get("limit")
     if limit is not None and (not limit.isdigit() or int(limit) < 1):
         raise ApiError(400, "limit: a whole number 1 or more")

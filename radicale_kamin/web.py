@@ -20,7 +20,10 @@ class Web(internal.Web):
 
     def get(self, environ, base_prefix, path, user, user_groups, request_info):
         if path.startswith(PREFIX):
-            return self.api.handle("GET", environ, path, user, user_groups) + (None,)
+            # Radicale answers HEAD with its GET; the API must know it is a
+            # HEAD, which never changes anything (no lease is taken).
+            method = "HEAD" if environ.get("REQUEST_METHOD", "").upper() == "HEAD" else "GET"
+            return self.api.handle(method, environ, path, user, user_groups) + (None,)
         return super().get(environ, base_prefix, path, user, user_groups, request_info)
 
     def post(self, environ, base_prefix, path, user, user_groups, request_info):
