@@ -95,7 +95,7 @@ def _print_summary(name: str, report) -> None:
         ", %d übersprungen" % len(report.skipped) if report.skipped else ""))
     written = report.written
     print("%s: %d neu, %d geändert, %d unverändert" % (
-        "Probelauf: nichts geschrieben; es würden" if report.dry_run else "geschrieben",
+        "Probelauf (nichts geschrieben)" if report.dry_run else "geschrieben",
         written["created"], written["updated"], written["unchanged"]))
     conflicts = report.conflicts()
     if conflicts:
