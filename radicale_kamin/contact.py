@@ -53,6 +53,14 @@ def _types(line: icslines.Line) -> set[str]:
     return tokens
 
 
+def phone_kind(line: icslines.Line) -> str:
+    """``fax``, ``mobile`` or ``phone`` for a TEL line, by its types (a fax is never a number to call)."""
+    types = _types(line)
+    if _FAX in types:
+        return "fax"
+    return "mobile" if types & set(_MOBILE) else "phone"
+
+
 def _name(card: icslines.Component) -> Optional[str]:
     for prop in ("FN", "ORG"):
         line = card.first(prop)
@@ -82,9 +90,8 @@ def record_of(card: icslines.Component) -> dict[str, Optional[str]]:
                       zip=postcode or None, city=city or None)
     elif card.first("LABEL") is not None:
         record["address"] = icslines.unescape_text(card.first("LABEL").value)
-    phones = [line for line in card.props("TEL") if _FAX not in _types(line)]
-    landlines = [icslines.unescape_text(p.value) for p in phones if not _types(p) & set(_MOBILE)]
-    mobiles = [icslines.unescape_text(p.value) for p in phones if _types(p) & set(_MOBILE)]
+    landlines = [icslines.unescape_text(p.value) for p in card.props("TEL") if phone_kind(p) == "phone"]
+    mobiles = [icslines.unescape_text(p.value) for p in card.props("TEL") if phone_kind(p) == "mobile"]
     record["phone"] = " / ".join(landlines) or None
     record["mobile"] = " / ".join(mobiles) or None
     return record
@@ -145,10 +152,17 @@ def normalise_contact(text: str, region: str = "DE") -> tuple[str, ContactFacts]
 def new_contact_text(*, uid: str, name: Optional[str], street: Optional[str],
                      postcode: Optional[str], city: Optional[str], label: Optional[str],
                      phone: Optional[str], mobile: Optional[str], email: Optional[str],
-                     buildings: tuple[str, ...], note: Optional[str]) -> str:
-    """A vCard 3.0 as imports create it (before normalisation)."""
+                     buildings: tuple[str, ...], note: Optional[str],
+                     name_parts: Optional[tuple[Optional[str], Optional[str], Optional[str]]] = None) -> str:
+    """A vCard 3.0 as imports create it (before normalisation). ``name_parts``:
+    (family name, given name, prefix such as "Herr Dr.") for ``N`` when the
+    source gives the name in parts."""
     lines = [icslines.Line("VERSION", [], "3.0"), icslines.Line("UID", [], icslines.escape_text(uid)),
              icslines.Line("FN", [], icslines.escape_text(name or "Unbekannt"))]
+    if name_parts:
+        family, given, prefix = name_parts
+        lines.append(icslines.Line("N", [], ";".join(_escape_component(p or "")
+                                                     for p in (family, given, "", prefix, ""))))
     if street or postcode or city:
         value = ";".join(_escape_component(p or "") for p in
                          ("", "", street, city, "", postcode, "Deutschland"))

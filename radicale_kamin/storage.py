@@ -507,7 +507,11 @@ class Storage(multifilesystem.Storage):
                                   time_range=time_range)
 
     def bulk_write(self, collection: "Collection",
-                   texts: Iterable[tuple[str, str]]) -> dict[str, int]:
+                   texts: Iterable[tuple[str, str]],
+                   merge: Optional[Callable[[str, Optional[str], str], Optional[str]]] = None,
+                   finish: Optional[Callable[[str, str], str]] = None,
+                   results: Optional[dict[str, str]] = None,
+                   rejected: Optional[dict[str, ValueError]] = None) -> dict[str, int]:
         """Write many items into ``collection`` at once (imports, feeds).
 
         Each entry is derived (or each vCard normalised) exactly like a
@@ -518,8 +522,20 @@ class Storage(multifilesystem.Storage):
         cache is written along; the side index is updated in one
         transaction. Call inside the storage write lock. Returns the counts
         of created, updated and unchanged items.
+
+        Optional, for imports that merge into what is stored:
+        ``merge(href, stored text or None, text)`` gives the text to write,
+        or None to leave the item alone (counted unchanged) — it runs here,
+        inside the lock, so a change made meanwhile is never overwritten
+        unseen; ``finish(href, text)`` gets the text as derived/normalised
+        and returns the text to store (it may add lines derivation keeps);
+        ``results`` receives per href ``created``, ``updated`` or
+        ``unchanged``; ``rejected`` receives per href the refusal
+        (``ValueError``) of an item that cannot be stored — without it such
+        an item stops the batch.
         """
         counts = {"created": 0, "updated": 0, "unchanged": 0}
+        outcome = results if results is not None else {}
         folder = collection._filesystem_path
         cache_folder = self._get_collection_cache_subfolder(folder, ".Radicale.cache", "item")
         self._makedirs_synced(cache_folder)
@@ -528,21 +544,47 @@ class Storage(multifilesystem.Storage):
         relink = []
         for href, text in texts:
             stored = collection._get(href, verify_href=False)
-            if is_book:
-                text, facts = normalise_contact(text, self.settings.phone_region)
-                previous = read_contact(stored.serialize(), self.settings.phone_region)[1] \
-                    if stored is not None else None
-                relink.append((facts, previous))
-                item = radicale_item.Item(collection_path=collection.path, text=text)
-            else:
-                item = self.derive_item(self.new_item(collection.path, text), stored,
-                                        collection.path)
-                facts = None
+            if merge is not None:
+                text = merge(href, stored.serialize() if stored is not None else None, text)
+                if text is None:
+                    counts["unchanged"] += 1
+                    outcome[href] = "unchanged"
+                    continue
+            facts = previous = None
+            try:
+                if is_book:
+                    text, facts = normalise_contact(text, self.settings.phone_region)
+                    previous = read_contact(stored.serialize(), self.settings.phone_region)[1] \
+                        if stored is not None else None
+                    item = radicale_item.Item(collection_path=collection.path, text=text)
+                else:
+                    item = self.derive_item(self.new_item(collection.path, text), stored,
+                                            collection.path)
+            except ValueError as e:
+                if rejected is None:
+                    raise
+                rejected[href] = e
+                continue
             text = item.serialize()
+            if finish is not None:
+                finished = finish(href, text)
+                if finished != text and is_book:
+                    item = radicale_item.Item(collection_path=collection.path, text=finished)
+                elif finished != text:
+                    # Only lines derivation keeps were added: Radicale's facts carry over.
+                    item = radicale_item.Item(
+                        collection_path=collection.path, text=finished, uid=item.uid,
+                        name=item.name, component_name=item.component_name,
+                        time_range=item.time_range)
+                text = finished
             if stored is not None and stored.serialize() == text:
                 counts["unchanged"] += 1
+                outcome[href] = "unchanged"
                 continue
-            counts["updated" if stored is not None else "created"] += 1
+            if is_book:
+                relink.append((facts, previous))
+            outcome[href] = "updated" if stored is not None else "created"
+            counts[outcome[href]] += 1
             path = pathutils.path_to_filesystem(folder, href, self._is_collision_free)
             raw = text.encode(collection._encoding)
             _replace_file(path, raw)

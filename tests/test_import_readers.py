@@ -113,9 +113,27 @@ def test_delimiter_is_detected(lines, delimiter):
     ("Anschrift", "address"), ("Liegenschaft", "building"), ("Objekt", "building"), ("Gebäude", "building"),
     ("LG-Nr.", "building"), ("Kundennummer", "id"), ("Kd-Nr.", "id"), ("ID", "id"), ("Termin", "date"),
     ("Datum", "date"), ("Uhrzeit", "time"), ("Zeit", "time"), ("E-Mail", "email"), ("Lieblingsfarbe", None),
+    # German district programs and the offices' spreadsheets
+    ("Gebäude-Nr", "building"), ("Gebäudenummer", "building"), ("Objekt-Nr", "building"),
+    ("Objektnummer", "building"), ("Liegenschafts-Nr", "building"), ("Anlage", "building"),
+    ("Anlagen-Nr", "building"), ("Kehrbezirk-Objekt", "building"), ("GEBAEUDE_NR", "building"),
+    ("Geb.-Nr.", "building"), ("gebaeude nr", "building"), ("Gebäude-Nr. 2", "building"),
+    ("Gebäudeart", None), ("Kehrbezirk", None),
+    ("Verwalter", "manager"), ("Hausverwaltung", "manager"), ("Hausverwalter Name", "manager"),
+    ("Mobilfunk", "mobile"), ("Festnetz", "phone"), ("Telefon privat", "phone"),
+    ("Telefon geschäftlich", "phone"), ("Anrede", "salutation"), ("Vorname", "firstname"),
+    ("Nachname", "customer"), ("Straße und Hausnummer", "street"), ("Anschrift", "address"),
+    ("KundenID", "id"),
 ])
 def test_header_names_map_to_fields(header, field):
     assert field_for(header) == field
+
+
+def test_titel_beside_the_name_columns_is_the_persons_title():
+    assert map_headers(["Anrede", "Titel", "Vorname", "Name"], {}) == ["salutation", "nametitle", "firstname",
+                                                                       "customer"]
+    assert map_headers(["Datum", "Titel"], {}) == ["date", "summary"]
+    assert map_headers(["Vorname", "Titel"], {"Titel": "summary"}) == ["firstname", "summary"]
 
 
 def test_column_override_wins_and_unknown_field_is_refused():
@@ -127,9 +145,9 @@ def test_column_override_wins_and_unknown_field_is_refused():
 
 
 def test_override_through_read_file_maps_an_unknown_header():
-    data = "Name;Rufnummer Büro;Objektanschrift\nHuber;08161 12345;Hauptstr. 1, 85354 Freising\n".encode("cp1252")
+    data = "Name;Rufnummer Büro;Objektlage\nHuber;08161 12345;Hauptstr. 1, 85354 Freising\n".encode("cp1252")
     plain = read_csv(data)
-    overridden = read_csv(data, {"Objektanschrift": "address"})
+    overridden = read_csv(data, {"Objektlage": "address"})
     assert "address" not in plain.records[0].address
     assert overridden.records[0].address["address"] == "Hauptstr. 1, 85354 Freising"
     assert overridden.records[0].address["phone"] == "08161 12345"
@@ -281,6 +299,48 @@ def test_empty_file_is_no_crash():
     assert read_csv(b"\r\n\r\n").records == []
 
 
+DISTRICT_CSV = IMPORTS / "district_export_cp1252_building_numbers.csv"
+
+
+def test_district_export_is_read_with_building_ids_names_and_administrator():
+    result = read_file(str(DISTRICT_CSV))
+    assert result.notes[0] == "CSV: Kodierung windows-1252, Trennzeichen Semikolon (';')"
+    assert "CSV: nicht verwendete Spalten 'Kehrbezirk'" in result.notes
+    assert len(result.records) == 11 and result.skipped == []
+    assert all(record.building for record in result.records)
+    maier = next(r for r in result.records if r.line == "Zeile 4")
+    assert (maier.customer, maier.building, maier.name.prefix) == ("Dr. Anna Maier", "FS-0102", "Frau Dr.")
+    assert maier.address == {"street": "Obere Hauptstraße 5a", "zip": "85354", "city": "Freising",
+                             "phone": "08161 98765"}
+    berger = next(r for r in result.records if r.line == "Zeile 6")
+    assert berger.customer == "Wohnbau Berger GmbH"
+    assert berger.entry.description == "Schlüssel beim Hausmeister\nVerwalter: Hausverwaltung Berger GmbH"
+    assert next(r for r in result.records if r.line == "Zeile 10").building == "0815"   # leading zero kept
+    fischer = next(r for r in result.records if r.line == "Zeile 13")
+    assert fischer.entry is None and fischer.notes == "Eigentümerwechsel gemeldet"
+
+
+def test_administrator_stands_in_when_the_row_names_no_owner():
+    result = read_csv("Objekt-Nr;Hausverwaltung;Anschrift\n7;HV Berger GmbH;Bahnhofstr. 20, 85399 Hallbergmoos\n"
+                      .encode())
+    assert (result.records[0].customer, result.records[0].notes) == ("HV Berger GmbH", None)
+
+
+def test_a_rows_key_does_not_depend_on_the_column_mapping():
+    data = DISTRICT_CSV.read_bytes()
+    plain = read_csv(data)
+    remapped = read_csv(data, {"Gebäude-Nr": "ignore", "Vorname": "ignore", "Verwalter": "ignore"})
+    assert [r.source_id for r in plain.records] != [r.source_id for r in remapped.records]
+    assert [r.aliases for r in plain.records] == [r.aliases for r in remapped.records]
+    assert all(len(r.aliases) == 1 and r.aliases[0].startswith("csv-row:") for r in plain.records)
+
+
+def test_identical_rows_share_no_row_key():
+    result = read_csv("Name;Straße;Ort\nHuber;Hauptstr. 1;Freising\nHuber;Hauptstr. 1;Freising\n".encode())
+    assert [r.aliases for r in result.records] == [(), ()]
+    assert len({r.source_id for r in result.records}) == 2
+
+
 # --- vCard ----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -379,6 +439,45 @@ def test_ics_event_without_uid_gets_a_stable_id(events):
     again = read_file(str(PROGRAM_ICS))
     assert [r.source_id for r in events.records] == [r.source_id for r in again.records]
     assert sum(not r.source_id.startswith("ics:kp-") for r in events.records) == 1
+
+
+SERIES_ICS = IMPORTS / "thirdparty_program_series.ics"
+
+
+def test_ics_series_keep_rule_dates_and_changed_occurrences_in_their_zone():
+    result = read_file(str(SERIES_ICS))
+    berger = by_id(result)["ics:kp-serie-2027-0042@kehrplan.example"].entry
+    assert berger.start == dt.datetime(2027, 3, 9, 9, 0, tzinfo=BERLIN) and berger.start.tzinfo.key == "Europe/Berlin"
+    assert berger.rrule == "FREQ=WEEKLY;COUNT=8;BYDAY=TU"
+    assert berger.rdates == (dt.datetime(2027, 4, 1, 9, 0, tzinfo=BERLIN),)
+    assert berger.exdates == (dt.datetime(2027, 3, 23, 9, 0, tzinfo=BERLIN),       # EXDATE
+                              dt.datetime(2027, 4, 13, 9, 0, tzinfo=BERLIN))       # a cancelled occurrence
+    moved, = berger.overrides
+    assert (moved.recurrence_id, moved.start, moved.summary) == (
+        dt.datetime(2027, 3, 30, 9, 0, tzinfo=BERLIN), dt.datetime(2027, 3, 30, 10, 30, tzinfo=BERLIN),
+        "Kehrtour Wohnanlage Berger (später)")
+    outlook = next(r for r in result.records if "Abgasmessung Maier" in r.line).entry
+    assert outlook.start.tzinfo.key == "Europe/Berlin"                               # W. Europe Standard Time
+    assert outlook.rrule == "FREQ=MONTHLY;UNTIL=20270630T220000Z;BYDAY=1WE"          # local UNTIL → UTC
+    alone = by_id(result)["ics:kp-serie-2027-0099@kehrplan.example@2027-03-16T08:00:00+01:00"].entry
+    assert (alone.rrule, alone.overrides, alone.start) == (None, (), dt.datetime(2027, 3, 17, 8, 0, tzinfo=BERLIN))
+    assert len(result.records) == 4 and result.skipped == []
+
+
+@pytest.mark.parametrize("rule, reason", [
+    ("FREQ=HOURLY;COUNT=5", "öfter als täglich"),
+    ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "ohne Termin in den nächsten 8 Jahren"),
+])
+def test_series_the_calendar_would_refuse_are_reported(rule, reason):
+    data = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20270101T090000Z\r\n"
+            "RRULE:%s\r\nSUMMARY:Serie\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" % rule).encode()
+    result = read_file_bytes(data)
+    assert result.records == [] and reason in result.skipped[0].reason
+
+
+def read_file_bytes(data):
+    from radicale_kamin.importing.icsfile import read_ics
+    return read_ics(data)
 
 
 def test_garbage_forced_as_ics_is_unreadable():

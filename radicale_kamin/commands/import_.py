@@ -24,7 +24,8 @@ def register(subparsers) -> None:
         "import", help="import a CSV, vCard, iCalendar or ZIV file",
         description="Import a third-party export. Every record gets the address "
                     "verdict green/orange/red; re-importing the same export updates "
-                    "instead of duplicating.")
+                    "instead of duplicating, takes over what the source changed and keeps "
+                    "what was changed on the server (conflicts are listed).")
     parser.add_argument("--config", required=True, metavar="RADICALE_CONFIG")
     parser.add_argument("--calendar", required=True, metavar="/user/calendar/",
                         help="the calendar for the file's entries (ZIV deadlines go to the "
@@ -53,23 +54,61 @@ def _columns(pairs: list[str]) -> dict[str, str]:
     return columns
 
 
+WRITTEN_DE = {"created": "neu", "updated": "geändert", "unchanged": "unverändert", None: ""}
+SHOWN_CONFLICTS = 20
+
+
+def _conflict_text(conflict: dict) -> str:
+    where = " (Termin %s)" % conflict["occurrence"] if conflict.get("occurrence") else ""
+    server, source = ("'%s'" % value if value is not None else "(leer)"
+                      for value in (conflict["server"], conflict["source"]))
+    return "%s %s%s: Server %s behalten, Quelle %s" % (conflict["item"], conflict["label"], where, server, source)
+
+
 def _write_report(path: str, report) -> None:
     if path.lower().endswith(".csv"):
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(["Quelle", "Stelle", "Art", "Ampel", "Gründe", "Kunde", "Liegenschaft", "UID"])
+        writer.writerow(["Quelle", "Stelle", "Art", "Ampel", "Gründe", "Kunde", "Liegenschaft", "UID",
+                         "Geschrieben", "Übernommen", "Konflikte"])
         for record in report.records:
             data = record.as_json()
             writer.writerow([data["source_id"], data["line"], data["kind"], data["verdict"],
                              " | ".join(data["reasons_de"]), data["customer"] or "",
-                             data["building"] or "", data["uid"]])
+                             data["building"] or "", data["uid"], WRITTEN_DE[data["written"]],
+                             " | ".join(data["changed"]),
+                             " | ".join(_conflict_text(c) for c in data["conflicts"])])
         for skipped in report.skipped:
-            writer.writerow(["", skipped["line"], "übersprungen", "", skipped["reason"], "", "", ""])
+            writer.writerow(["", skipped["line"], "übersprungen", "", skipped["reason"], "", "", "", "", "", ""])
         with open(path, "w", encoding="utf-8-sig", newline="") as f:   # Excel wants the BOM
             f.write(buffer.getvalue())
     else:
         with open(path, "w", encoding="utf-8") as f:
             json.dump(report.as_json(), f, ensure_ascii=False, indent=2)
+
+
+def _print_summary(name: str, report) -> None:
+    counts = report.counts()
+    print("%s: %d Datensätze (%s) – grün %d, orange %d, rot %d%s" % (
+        name, len(report.records), report.format,
+        counts["green"], counts["orange"], counts["red"],
+        ", %d übersprungen" % len(report.skipped) if report.skipped else ""))
+    written = report.written
+    print("%s: %d neu, %d geändert, %d unverändert" % (
+        "Probelauf (nichts geschrieben)" if report.dry_run else "geschrieben",
+        written["created"], written["updated"], written["unchanged"]))
+    conflicts = report.conflicts()
+    if conflicts:
+        print("Konflikte: %d – Quelle und Server haben dasselbe Feld geändert, der Wert auf dem "
+              "Server bleibt:" % len(conflicts))
+        for record, conflict in conflicts[:SHOWN_CONFLICTS]:
+            print("  %s%s: %s" % (record.line, " (%s)" % record.customer if record.customer else "",
+                                  _conflict_text(conflict)))
+        if len(conflicts) > SHOWN_CONFLICTS:
+            print("  … %d weitere im Bericht (--report)" % (len(conflicts) - SHOWN_CONFLICTS))
+    kept = sum(record.kept_lines for record in report.records)
+    if kept:
+        print("Notizen: %d Zeile(n), die die Quelle nicht mehr hat, bleiben auf dem Server" % kept)
 
 
 def _staff_names(configuration) -> dict[str, str]:
@@ -116,17 +155,7 @@ def run(args) -> int:
             bar.update(done - bar.n)
         report = importer.run(store, result, os.path.basename(args.file), calendar, book,
                               args.dry_run, now, staff_calendars, progress)
-    counts = report.counts()
-    print("%s: %d Datensätze (%s) – grün %d, orange %d, rot %d%s" % (
-        os.path.basename(args.file), len(report.records), report.format,
-        counts["green"], counts["orange"], counts["red"],
-        ", %d übersprungen" % len(report.skipped) if report.skipped else ""))
-    if args.dry_run:
-        print("Probelauf: nichts geschrieben")
-    else:
-        written = report.written
-        print("geschrieben: %d neu, %d geändert, %d unverändert" % (
-            written["created"], written["updated"], written["unchanged"]))
+    _print_summary(os.path.basename(args.file), report)
     for note in report.notes:
         print("Hinweis:", note)
     if args.report:

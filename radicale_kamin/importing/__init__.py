@@ -10,6 +10,13 @@ One entry point, :func:`read_file`; it detects the format from the content
 
 Readers are pure apart from reading the file: no Radicale, no storage, no
 address verdicts (the shell calls ``radicale_kamin.address.normalise``).
+
+What the shell (``radicale_kamin.importer``) writes, also pure:
+
+* ``build`` — a record as the vCard and VEVENTs the source stands for;
+* ``fields`` — the parts of a stored item an import owns, as comparable values;
+* ``mark`` — ``X-KAMIN-IMPORT``, what the last import of an item wrote;
+* ``merge`` — the three-way merge of a re-import into the stored item.
 A row that cannot be read becomes a :class:`Skipped`; only a file that
 cannot be read at all raises :class:`UnreadableFile`.
 """

@@ -17,8 +17,8 @@ from typing import Iterator, Mapping, Optional
 
 from radicale_kamin.importing import columns as cols
 from radicale_kamin.importing import when
-from radicale_kamin.importing.records import (ADDRESS_KEYS, ImportEntry, ImportRecord, ReadResult, Skipped,
-                                              hashed_id)
+from radicale_kamin.importing.records import (ADDRESS_KEYS, ImportEntry, ImportRecord, PersonName, ReadResult,
+                                              Skipped, hashed_id)
 from radicale_kamin.importing.textfile import decode
 
 DELIMITERS = ";,\t|"
@@ -61,7 +61,7 @@ def read_csv(data: bytes, columns: Mapping[str, str] = {}) -> ReadResult:
             skipped.append(result)
         elif result is not None:
             records.append(result)
-    records = _unique_ids(records, notes)
+    records = _unique_aliases(_unique_ids(records, notes))
     return ReadResult("csv", records, skipped, notes)
 
 
@@ -186,7 +186,7 @@ def _read_row(row: _Row, header: list[str], fields: list[Optional[str]]) -> Impo
     except ValueError as error:
         return Skipped(where, str(error))
     address = {key: values[key] for key in ADDRESS_KEYS if key in values}
-    customer = " ".join(part for part in (values.get("firstname"), values.get("customer")) if part) or None
+    customer, name = _customer(values)
     if not address and not customer and entry is None:
         return Skipped(where, "keine Adresse, kein Name und kein Termin in dieser Zeile")
     building = _integer(values.get("building"))
@@ -196,7 +196,43 @@ def _read_row(row: _Row, header: list[str], fields: list[Optional[str]]) -> Impo
         source_id = hashed_id("csv", customer, *(address.get(key) for key in ADDRESS_KEYS[:6]),
                               values.get("date"), values.get("time"))
     return ImportRecord(source_id=source_id, line=where, address=address, customer=customer,
-                        building=building, email=values.get("email"), entry=entry)
+                        building=building, email=values.get("email"), entry=entry,
+                        aliases=(row_key(header, cells),), name=name,
+                        notes=_notes(values, with_description=entry is None))
+
+
+def row_key(header: list[str], cells: list[str]) -> str:
+    """The row's key from its raw cells under their header names, whatever the column mapping.
+
+    Mapping a column that an earlier import left out (``--column "Gebäude-Nr=building"``)
+    changes the record's ``source_id`` but not this key, so the earlier import's entry and
+    contact are found and updated instead of duplicated. Column order does not count.
+    """
+    return hashed_id("csv-row", *sorted(f"{cols.key(name)}={cell}" for name, cell in zip(header, cells)
+                                        if cell.strip()))
+
+
+def _customer(values: dict[str, str]) -> tuple[Optional[str], Optional[PersonName]]:
+    """The name to show and call (``Dr. Josef Huber``) and, when the source gives the name in
+    parts, those parts for the vCard; without a name the administrator (Verwalter) stands in."""
+    given, family = values.get("firstname"), values.get("customer")
+    title, salutation = values.get("nametitle"), values.get("salutation")
+    shown = " ".join(part for part in (title, given, family) if part) or values.get("manager")
+    if not (given or title or salutation) or not (given or family):
+        return shown, None
+    prefix = " ".join(part for part in (salutation, title) if part) or None
+    return shown, PersonName(family=family, given=given, prefix=prefix)
+
+
+def _notes(values: dict[str, str], with_description: bool) -> Optional[str]:
+    """Remarks on the customer for the contact: the administrator when someone else is the
+    customer, and the row's notes when no entry takes them."""
+    lines = []
+    if _manager_line(values):
+        lines.append(_manager_line(values))
+    if with_description and values.get("description"):
+        lines.append(values["description"])
+    return "\n".join(lines) or None
 
 
 def _integer(value: Optional[str]) -> Optional[str]:
@@ -240,8 +276,15 @@ def _entry(values: dict[str, str]) -> Optional[ImportEntry]:
             end = start + duration
     if end is not None and end <= start:
         end = None                       # "bis" before "von": keep the start, let the calendar's default apply
+    description = "\n".join(part for part in (values.get("description"), _manager_line(values)) if part) or None
     return ImportEntry(kind="imported", start=start, end=end, summary=values.get("summary"),
-                       description=values.get("description"), staff=values.get("staff"))
+                       description=description, staff=values.get("staff"))
+
+
+def _manager_line(values: dict[str, str]) -> Optional[str]:
+    if values.get("manager") and (values.get("customer") or values.get("firstname")):
+        return f"Verwalter: {values['manager']}"
+    return None
 
 
 def _headerless(first: _Row, rows: Iterator[_Row | Skipped], notes: list[str]) -> ReadResult:
@@ -294,3 +337,15 @@ def _unique_ids(records: list[ImportRecord], notes: list[str]) -> list[ImportRec
 
 def _with_id(record: ImportRecord, source_id: str) -> ImportRecord:
     return replace(record, source_id=source_id)
+
+
+def _unique_aliases(records: list[ImportRecord]) -> list[ImportRecord]:
+    """Drop a row key that several rows share (identical rows): it would find the same earlier
+    entry for all of them; their ids, made unique above, still tell them apart."""
+    counts: dict[str, int] = {}
+    for record in records:
+        for alias in record.aliases:
+            counts[alias] = counts.get(alias, 0) + 1
+    return [record if all(counts[alias] == 1 for alias in record.aliases)
+            else replace(record, aliases=tuple(alias for alias in record.aliases if counts[alias] == 1))
+            for record in records]

@@ -9,6 +9,14 @@ What the program knows about the customer is spread over several places:
 ``LOCATION`` is the address; the phone is in ``X-KAMIN-PHONE``, a
 ``tel:`` ATTENDEE, or a labelled line of the DESCRIPTION (``Tel.: …``);
 the name in ``X-KAMIN-CUSTOMER``, an attendee's CN or a ``Kunde:`` line.
+
+A series stays a series: its RRULE, RDATEs and EXDATEs and its changed
+occurrences (VEVENTs with the master's UID and a RECURRENCE-ID) become one
+record; a cancelled occurrence becomes an EXDATE. A series' times keep
+their zone (renamed to the IANA name, Berlin for a zone the file defines
+itself), so a weekly 09:00 stays 09:00 across the change to summer time.
+A changed occurrence whose series is not in the file is an appointment of
+its own.
 """
 
 from __future__ import annotations
@@ -17,11 +25,17 @@ import datetime as dt
 import re
 from typing import Optional
 
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
 import icalendar
 
-from radicale_kamin.importing.records import (ImportEntry, ImportRecord, ReadResult, Skipped, UnreadableFile,
+from radicale_kamin.importing.records import (ImportEntry, ImportRecord, ReadResult, Skipped, UnreadableFile, When,
                                               address_of, clean, hashed_id)
 from radicale_kamin.importing.when import BERLIN
+from radicale_kamin.recurrence import DAILY_OR_COARSER, HORIZON, first_occurrence_offset
+
+UTC = dt.timezone.utc
 
 _LABELLED = re.compile(r"^\s*(?P<label>Tel(?:efon)?\.?|Fon|Festnetz|Handy|Mobil(?:telefon)?|Kunde|Name|"
                        r"Eigentümer|Liegenschaft|Objekt)\s*:?\s*(?P<value>.+?)\s*$", re.IGNORECASE | re.MULTILINE)
@@ -30,14 +44,21 @@ _LABEL_FIELD = {"tel": "phone", "telefon": "phone", "fon": "phone", "festnetz": 
                 "eigentümer": "customer", "liegenschaft": "building", "objekt": "building"}
 
 
+@dataclass
+class _Group:
+    """The VEVENTs of one UID: the series (or single event) and its changed occurrences."""
+
+    masters: list[tuple[int, icalendar.Event]] = field(default_factory=list)
+    overrides: list[tuple[int, icalendar.Event]] = field(default_factory=list)
+
+
 def read_ics(data: bytes) -> ReadResult:
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except ValueError as error:
         raise UnreadableFile(f"iCalendar-Datei nicht lesbar: {error}") from error
-    records, skipped, notes = [], [], []
+    groups: dict[object, _Group] = {}
     other: dict[str, int] = {}
-    recurring = 0
     number = 0
     for calendar in calendars:
         for component in calendar.walk():
@@ -47,43 +68,171 @@ def read_ics(data: bytes) -> ReadResult:
                 other[component.name] = other.get(component.name, 0) + 1
                 continue
             number += 1
-            recurring += "RRULE" in component
-            result = _record(component, number)
+            group = groups.setdefault(clean(component.get("UID")) or number, _Group())
+            (group.overrides if component.get("RECURRENCE-ID") is not None else group.masters).append(
+                (number, component))
+    records, skipped = [], []
+    series = 0
+    for group in groups.values():
+        for result in _group_records(group):
             (skipped if isinstance(result, Skipped) else records).append(result)
-    notes.append(f"iCalendar: {number} Termine")
-    if recurring:
-        notes.append(f"iCalendar: {recurring} Serientermin(e) – nur der erste Termin der Serie wird übernommen")
+            series += isinstance(result, ImportRecord) and _is_series(result.entry)
+    notes = [f"iCalendar: {number} Termine"]
+    if series:
+        notes.append(f"iCalendar: {series} Serientermin(e) als Serie übernommen (Regel, Ausnahmen, geänderte Termine)")
     for name, count in sorted(other.items()):
         notes.append(f"iCalendar: {count} {name} nicht übernommen (nur VEVENT)")
     return ReadResult("ics", records, skipped, notes)
 
 
-def _record(event: icalendar.Event, number: int) -> ImportRecord | Skipped:
+def _is_series(entry: Optional[ImportEntry]) -> bool:
+    return entry is not None and bool(entry.rrule or entry.rdates or entry.overrides)
+
+
+def _group_records(group: _Group) -> list[ImportRecord | Skipped]:
+    """One record for a series with its changed occurrences; occurrences without their series alone."""
+    if not group.masters:
+        return [_record(event, number) for number, event in group.overrides]
+    results: list[ImportRecord | Skipped] = []
+    *older, (number, master) = sorted(group.masters, key=lambda item: _sequence(item[1]))
+    for other_number, event in older:
+        results.append(Skipped(_where(event, other_number), "UID kommt mehrfach vor – die neueste Fassung zählt"))
+    results.append(_record(master, number, [event for _, event in sorted(group.overrides, key=lambda x: x[0])]))
+    return results
+
+
+def _sequence(event: icalendar.Event) -> tuple:
+    try:
+        sequence = int(event.get("SEQUENCE", 0))
+    except (TypeError, ValueError):
+        sequence = 0
+    modified = event.get("LAST-MODIFIED")
+    return (sequence, modified.to_ical().decode() if modified is not None else "")
+
+
+def _where(event: icalendar.Event, number: int) -> str:
     summary = clean(event.get("SUMMARY"))
-    where = f"Termin {number}" + (f": {summary}" if summary else "")
+    return f"Termin {number}" + (f": {summary}" if summary else "")
+
+
+def _record(event: icalendar.Event, number: int, overrides: Optional[list] = None) -> ImportRecord | Skipped:
+    summary = clean(event.get("SUMMARY"))
+    where = _where(event, number)
     if str(event.get("STATUS", "")).upper() == "CANCELLED":
         return Skipped(where, "Termin abgesagt (STATUS:CANCELLED)")
+    series = overrides is not None and (overrides or any(event.get(name) is not None for name in ("RRULE", "RDATE")))
+    when = _series_when if series else _when
     try:
-        start = _when(event.get("DTSTART"))
-        end = _end(event, start)
+        start = when(event.get("DTSTART"))
+        end = _end(event, start, when)
+        recurrence = _recurrence(event, start, overrides or []) if series else {}
     except (ValueError, TypeError, AttributeError) as error:
         return Skipped(where, f"Beginn/Ende nicht lesbar: {error}")
     if start is None:
         return Skipped(where, "Termin ohne Beginn (DTSTART fehlt)")
+    if isinstance(recurrence, str):
+        return Skipped(where, recurrence)
     description = clean(event.get("DESCRIPTION"))
     labelled = _labelled(description or "")
     customer = (clean(event.get("X-KAMIN-CUSTOMER")) or _attendee_name(event) or labelled.get("customer"))
     phone = clean(event.get("X-KAMIN-PHONE")) or _attendee_phone(event) or labelled.get("phone")
     address = address_of(address=clean(event.get("LOCATION")), phone=phone, mobile=labelled.get("mobile"))
     uid = clean(event.get("UID"))
-    recurrence = event.get("RECURRENCE-ID")
+    recurrence_id = event.get("RECURRENCE-ID")
     if uid:
-        source_id = f"ics:{uid}" + (f"@{recurrence.dt.isoformat()}" if recurrence is not None else "")
+        source_id = f"ics:{uid}" + (f"@{recurrence_id.dt.isoformat()}" if recurrence_id is not None else "")
     else:
         source_id = hashed_id("ics", event.get("DTSTART").to_ical().decode(), summary, event.get("LOCATION"))
-    entry = ImportEntry(kind="imported", start=start, end=end, summary=summary, description=description)
+    entry = ImportEntry(kind="imported", start=start, end=end, summary=summary, description=description,
+                        **recurrence)
     return ImportRecord(source_id=source_id, line=f"{where} ({_day(start)})", address=address, customer=customer,
                         building=clean(event.get("X-KAMIN-BUILDING")) or labelled.get("building"), entry=entry)
+
+
+def _recurrence(event: icalendar.Event, start, overrides: list) -> dict | str:
+    """The series' fields of ImportEntry, or why the calendar would refuse the series (German)."""
+    rule = event.get("RRULE")
+    if isinstance(rule, list):
+        return "mehr als eine Wiederholungsregel (RRULE) – Serie nicht lesbar"
+    text = _rule(rule, start) if rule is not None else None
+    problem = _rule_problem(text, start) if text else None
+    if problem:
+        return problem
+    exdates = list(_dates(event.get("EXDATE")))
+    changed = []
+    for override in overrides:
+        occurrence = _series_when(override.get("RECURRENCE-ID"))
+        if str(override.get("STATUS", "")).upper() == "CANCELLED":
+            exdates.append(occurrence)
+            continue
+        override_start = _series_when(override.get("DTSTART")) or occurrence
+        changed.append(ImportEntry(kind="imported", start=override_start, end=_end(override, override_start,
+                                                                                   _series_when),
+                                   summary=clean(override.get("SUMMARY")),
+                                   description=clean(override.get("DESCRIPTION")), recurrence_id=occurrence))
+    return {"rrule": text, "rdates": tuple(_dates(event.get("RDATE"))), "exdates": tuple(exdates),
+            "overrides": tuple(changed)}
+
+
+def _rule(rule: icalendar.vRecur, start) -> str:
+    """The RRULE's text with UNTIL as RFC 5545 wants it beside DTSTART: UTC for a zoned start,
+    a date for an all-day one."""
+    rule = icalendar.vRecur(rule)
+    until = (rule.get("UNTIL") or [None])[0]
+    if until is not None:
+        if not isinstance(start, dt.datetime):
+            until = until.date() if isinstance(until, dt.datetime) else until
+        else:
+            if not isinstance(until, dt.datetime):
+                until = dt.datetime.combine(until, dt.time(23, 59, 59))
+            if until.tzinfo is None:
+                until = until.replace(tzinfo=start.tzinfo)
+            until = until.astimezone(UTC)
+        rule["UNTIL"] = [until]
+    return rule.to_ical().decode()
+
+
+def _rule_problem(rule: str, start) -> Optional[str]:
+    """Why the storage would refuse this rule (see ``radicale_kamin.recurrence``), or None."""
+    freq = next((part.split("=", 1)[1].upper() for part in rule.split(";") if part.upper().startswith("FREQ=")), "")
+    if freq not in DAILY_OR_COARSER:
+        return f"Serie wiederholt sich öfter als täglich (FREQ={freq}) – nicht übernommen"
+    wall = start.replace(tzinfo=None) if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
+    try:
+        offset = first_occurrence_offset(rule, wall)
+    except (ValueError, TypeError, OverflowError):
+        return "Wiederholungsregel (RRULE) nicht lesbar – Serie nicht übernommen"
+    if offset is None or offset > HORIZON:
+        return "Wiederholungsregel ohne Termin in den nächsten 8 Jahren – Serie nicht übernommen"
+    return None
+
+
+def _dates(prop) -> list[When]:
+    """The moments of RDATE/EXDATE properties (one or a list of them); periods count by their start."""
+    found: list[When] = []
+    for one in prop if isinstance(prop, list) else [prop] if prop is not None else []:
+        for value in one.dts:
+            moment = value.dt[0] if isinstance(value.dt, tuple) else value.dt
+            found.append(_zoned(moment))
+    return found
+
+
+def _series_when(prop) -> Optional[When]:
+    return None if prop is None else _zoned(prop.dt)
+
+
+def _zoned(value) -> When:
+    """A series' moment in its own zone when that is an IANA zone (UTC included); floating times
+    and zones the file defines itself are German local time."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=BERLIN)
+        if isinstance(value.tzinfo, ZoneInfo):
+            return value
+        return value.astimezone(BERLIN)
+    if isinstance(value, dt.date):
+        return value
+    raise ValueError(f"kein Datum: {value!r}")
 
 
 def _when(prop) -> Optional[dt.date | dt.datetime]:
@@ -97,8 +246,8 @@ def _when(prop) -> Optional[dt.date | dt.datetime]:
     raise ValueError(f"kein Datum: {value!r}")
 
 
-def _end(event: icalendar.Event, start) -> Optional[dt.date | dt.datetime]:
-    end = _when(event.get("DTEND"))
+def _end(event: icalendar.Event, start, when=_when) -> Optional[dt.date | dt.datetime]:
+    end = when(event.get("DTEND"))
     if end is None and event.get("DURATION") is not None and start is not None:
         end = start + event.get("DURATION").dt
     if end is not None and start is not None and type(end) is not type(start):

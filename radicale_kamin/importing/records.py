@@ -9,6 +9,10 @@ verdicts. The shell normalises each record's ``address`` with
 it becomes the UID, so importing the file again updates instead of
 duplicating. Readers derive it from an id the source gives; only when the
 source has none do they hash the identifying columns (:func:`hashed_id`).
+``aliases`` are further keys of the same record that do not depend on how
+the columns were mapped (a CSV row's raw cells): the shell finds what an
+earlier import created under any of them (``docs/imports.md``, "Importing
+again").
 """
 
 from __future__ import annotations
@@ -44,6 +48,14 @@ class ImportEntry:
     description: Optional[str] = None
     window_start: Optional[dt.date] = None
     staff: Optional[str] = None          # employee's name as the source gives it; the shell maps it to a calendar
+    # A series (iCalendar): its rule and extra/left-out dates as the source gives them, and its
+    # changed occurrences, each an ImportEntry with ``recurrence_id`` (the occurrence it replaces).
+    # Times of a series keep their zone (a ZoneInfo or UTC), so weekly 09:00 stays 09:00 across DST.
+    rrule: Optional[str] = None
+    rdates: tuple[When, ...] = ()
+    exdates: tuple[When, ...] = ()
+    overrides: tuple["ImportEntry", ...] = ()
+    recurrence_id: Optional[When] = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,18 @@ class ImportRecord:
     email: Optional[str] = None
     entry: Optional[ImportEntry] = None
     contact_role: Optional[str] = None         # ZIV: whose contact this is ("Sprecher", "Verwalter", …)
+    aliases: tuple[str, ...] = ()              # more keys of this record, independent of the column mapping
+    name: Optional["PersonName"] = None        # the name in parts, when the source gives them apart
+    notes: Optional[str] = None                # remarks on the customer (a contact without an entry keeps them)
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """A name as separate columns give it (Anrede, Titel, Vorname, Nachname), for the vCard's ``N``."""
+
+    family: Optional[str] = None
+    given: Optional[str] = None
+    prefix: Optional[str] = None               # "Herr Dr.", "Frau", "Eheleute", "Firma"
 
 
 @dataclass(frozen=True)
