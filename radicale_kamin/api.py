@@ -25,7 +25,8 @@ from radicale_kamin import availability, calls, rules, staff
 from radicale_kamin.entry import EntryRejected, parse_moment
 from radicale_kamin.facts import candidate_from
 from radicale_kamin.recurrence import RecurrenceRejected
-from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA, call_settings, watch_working_hours
+from radicale_kamin.storage import (PLUGIN_CONFIG_SCHEMA, call_settings, staff_options,
+                                    watch_working_hours)
 from radicale_kamin.syncing import watch_subscriptions
 
 PREFIX = "/.web/kamin/api/"
@@ -103,12 +104,7 @@ class Api:
         config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
         self.call_settings = call_settings(config)
         self.timezone = self.call_settings.timezone
-        self.non_staff = [p.strip().strip("/") for p in
-                          config.get("storage", "kamin_non_staff_calendars").split(",")
-                          if p.strip()]
-        self.staff_names = staff.parse_names(config.get("storage", "kamin_staff_names"))
-        self.booking_calendars = staff.parse_booking_calendars(
-            config.get("storage", "kamin_booking_calendars"))
+        self.staff_options = staff_options(config)
         self.slot_settings = availability.SlotSettings.from_options(
             {name: str(config.get("storage", name)) for name in availability.OPTIONS})
         self.hold_minutes = int(config.get("storage", "kamin_hold_minutes"))
@@ -226,8 +222,7 @@ class Api:
     def all_staff(self) -> list[staff.Staff]:
         """Every staff member: one per user owning a staff calendar
         (``staff.py`` has the rules)."""
-        return staff.staff_of(self.index.calendars_on_disk(), self.non_staff,
-                              self.staff_names, self.booking_calendars)
+        return self.staff_options.staff_of(self.index.calendars_on_disk())
 
     def staff(self, request: Request, permission: str = "r") -> list[staff.Staff]:
         """The staff members whose bookable calendar the user may read
@@ -264,7 +259,7 @@ class Api:
         return bool(self.rows(calendars, "kind = 'deadline' AND building = ?", (building,)))
 
     def is_staff(self, calendar: str) -> bool:
-        return staff.is_staff_calendar(calendar, self.non_staff)
+        return staff.is_staff_calendar(calendar, self.staff_options.non_staff)
 
     def rows(self, calendars: list[str], where: str = "1", parameters=()) -> list:
         if not calendars:

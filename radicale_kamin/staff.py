@@ -17,7 +17,7 @@ Pure: calendars are sane paths (``anna/termine``), no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional, Sequence
 
 DEFAULT_CALENDAR = "termine"
@@ -90,6 +90,25 @@ def staff_of(calendars: Iterable[str], non_staff: Sequence[str] = (),
     return [Staff(id=user, name=names.get(user, user.capitalize()), calendars=tuple(mine),
                   bookable=bookable_calendar(user, mine, choices.get(user)))
             for user, mine in sorted(owned.items())]
+
+
+@dataclass(frozen=True)
+class StaffOptions:
+    """The admin's staff options: ``kamin_non_staff_calendars``,
+    ``kamin_staff_names``, ``kamin_booking_calendars``."""
+
+    non_staff: tuple[str, ...] = ()
+    names: Mapping[str, str] = field(default_factory=dict)
+    choices: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_options(cls, non_staff: str, names: str, choices: str) -> "StaffOptions":
+        """Raises ValueError for a booking calendar that is not the user's."""
+        return cls(tuple(_sane(p) for p in non_staff.split(",") if p.strip()),
+                   parse_names(names), parse_booking_calendars(choices))
+
+    def staff_of(self, calendars: Iterable[str]) -> list[Staff]:
+        return staff_of(calendars, self.non_staff, self.names, self.choices)
 
 
 def staff_for_calendar(staff: Iterable[Staff], calendar: str) -> Optional[Staff]:

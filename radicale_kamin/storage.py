@@ -129,7 +129,7 @@ def load_settings(configuration: Any) -> Settings:
         availability.SlotSettings.from_options(
             {name: str(config.get("storage", name)) for name in availability.OPTIONS})
         int(config.get("storage", "kamin_hold_minutes"))
-        staff.parse_booking_calendars(config.get("storage", "kamin_booking_calendars"))
+        staff_options(config)
     except ValueError as e:
         raise RuntimeError("[storage] %s" % e) from e
     load_working_hours(config.get("storage", "kamin_working_hours"), calling)
@@ -145,6 +145,14 @@ def load_settings(configuration: Any) -> Settings:
                         summary_marks=marks)
     except ValueError as e:
         raise RuntimeError("[storage] kamin_summary_marks = %s: %s" % (marks, e)) from e
+
+
+def staff_options(config: Any) -> staff.StaffOptions:
+    """Who the staff are, from a config copied with our schema."""
+    option = functools.partial(config.get, "storage")
+    return staff.StaffOptions.from_options(option("kamin_non_staff_calendars"),
+                                           option("kamin_staff_names"),
+                                           option("kamin_booking_calendars"))
 
 
 def call_settings(config: Any) -> CallSettings:

@@ -100,3 +100,22 @@ def test_every_zone_shape_is_announced_and_listed(app, client, shape):
                                       urllib.parse.quote(NOW)).text)["entries"]
     assert [(e["uid"], e["start"]) for e in listed] == [
         ("o-" + shape, "2027-01-12T09:00:00+01:00")]
+
+
+def test_imports_read_local_times_in_the_business_time_zone(tmp_path):
+    """CSV times and floating iCalendar times are kamin_timezone's, like
+    every other reader's (here a business in London, to tell the zones apart)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from radicale_kamin.importing import read_file
+
+    london = ZoneInfo("Europe/London")
+    csv_file = tmp_path / "termine.csv"
+    csv_file.write_text("Name;Straße;PLZ;Ort;Datum;Uhrzeit\n"
+                        "Huber;Altstadt 12;84028;Landshut;12.01.2027;09:30\n", encoding="utf-8")
+    ics_file = tmp_path / "termine.ics"
+    ics_file.write_text(item("f", "20270112T093000", "20270112T103000"), encoding="utf-8")
+    for path in (csv_file, ics_file):
+        start = read_file(str(path), tz=london).records[0].entry.start
+        assert start == dt.datetime(2027, 1, 12, 9, 30, tzinfo=dt.timezone.utc), path.name

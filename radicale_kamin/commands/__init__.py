@@ -38,3 +38,10 @@ def kamin_storage(configuration: Any) -> Any:
     if not hasattr(store, "index"):
         raise SystemExit("kamin: [storage] type is not radicale_kamin.storage in this config")
     return store
+
+
+def staff_members(configuration: Any, calendars: list[str]) -> list:
+    """The staff among the owners of ``calendars`` (``radicale_kamin.staff``)."""
+    from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA, staff_options
+
+    return staff_options(configuration.copy(PLUGIN_CONFIG_SCHEMA)).staff_of(calendars)

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-from radicale_kamin.commands import kamin_storage, radicale_config, staff_users
+from radicale_kamin.commands import kamin_storage, radicale_config, staff_members
 
 FORMATS = ("csv", "vcard", "ics", "ziv")
 
@@ -111,12 +111,14 @@ def _print_summary(name: str, report) -> None:
         print("Notizen: %d Zeile(n), die die Quelle nicht mehr hat, bleiben auf dem Server" % kept)
 
 
-def _staff_names(configuration) -> dict[str, str]:
-    from radicale_kamin.staff import parse_names
-    from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA
-
-    config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
-    return parse_names(config.get("storage", "kamin_staff_names"))
+def _staff_calendars(configuration, calendars: list[str]) -> dict[str, str]:
+    """Each staff member's bookable calendar by their user name and display
+    name (casefolded), for sources that name the employee."""
+    found = {}
+    for member in staff_members(configuration, calendars):
+        found[member.id.casefold()] = member.bookable
+        found[member.name.casefold()] = member.bookable
+    return found
 
 
 def run(args) -> int:
@@ -131,23 +133,17 @@ def run(args) -> int:
     if calendar.count("/") != 1:
         raise SystemExit("kamin import: --calendar must look like /user/calendar/")
     book = (args.addressbook or "/%s/kontakte/" % calendar.split("/")[0]).strip("/")
-    try:
-        result = read_file(args.file, args.format, _columns(args.column))
-    except ValueError as e:
-        raise SystemExit("kamin import: %s" % e)
     configuration = radicale_config(args.config)
     store = kamin_storage(configuration)
+    try:
+        result = read_file(args.file, args.format, _columns(args.column), store.settings.timezone)
+    except ValueError as e:
+        raise SystemExit("kamin import: %s" % e)
     existing = store.index.calendars_on_disk()
     if calendar not in existing and not args.dry_run:
         raise SystemExit("kamin import: the calendar /%s/ does not exist (create it first, "
                          "e.g. with kamin setup)" % calendar)
-    staff_calendars = {}
-    names = _staff_names(configuration)
-    for user in staff_users(configuration):
-        if "%s/termine" % user in existing:
-            staff_calendars[user.casefold()] = "%s/termine" % user
-            if user in names:
-                staff_calendars[names[user].casefold()] = "%s/termine" % user
+    staff_calendars = _staff_calendars(configuration, existing)
     now = dt.datetime.now(store.settings.timezone).replace(microsecond=0)
     with tqdm(unit=" Einträge", disable=args.quiet or args.dry_run, file=sys.stderr) as bar:
         def progress(done: int, total: int) -> None:

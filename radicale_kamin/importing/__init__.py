@@ -23,21 +23,25 @@ cannot be read at all raises :class:`UnreadableFile`.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Mapping, Optional
 
 from radicale_kamin.importing.detect import FORMATS, detect_format, format_name
 from radicale_kamin.importing.records import (ADDRESS_KEYS, ImportEntry, ImportRecord, ReadResult, Skipped,
                                               UnreadableFile)
+from radicale_kamin.timefacts import DEFAULT_TIMEZONE
 
 __all__ = ["ADDRESS_KEYS", "FORMATS", "ImportEntry", "ImportRecord", "ReadResult", "Skipped", "UnreadableFile",
            "detect_format", "read_file"]
 
 
-def read_file(path: str, format: Optional[str] = None, columns: Mapping[str, str] = {}) -> ReadResult:
+def read_file(path: str, format: Optional[str] = None, columns: Mapping[str, str] = {},
+              tz: dt.tzinfo = DEFAULT_TIMEZONE) -> ReadResult:
     """Read ``path`` as ``format`` (detected from the content when None).
 
     ``columns`` maps CSV header names to fields ({"Tel. privat": "phone"},
-    "ignore" to drop a column); other formats ignore it. Raises ValueError
+    "ignore" to drop a column); other formats ignore it. Local and floating
+    times are local time of ``tz`` (``kamin_timezone``). Raises ValueError
     for an unknown format or field, UnreadableFile for a file that is not
     what it claims to be, OSError when it cannot be opened.
     """
@@ -56,6 +60,6 @@ def read_file(path: str, format: Optional[str] = None, columns: Mapping[str, str
         return read_vcard(data)
     if chosen == "ics":
         from radicale_kamin.importing.icsfile import read_ics
-        return read_ics(data)
+        return read_ics(data, tz)
     from radicale_kamin.importing.csvfile import read_csv
-    return read_csv(data, columns)
+    return read_csv(data, columns, tz)

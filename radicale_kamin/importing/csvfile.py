@@ -20,6 +20,7 @@ from radicale_kamin.importing import when
 from radicale_kamin.importing.records import (ADDRESS_KEYS, ImportEntry, ImportRecord, PersonName, ReadResult,
                                               Skipped, hashed_id)
 from radicale_kamin.importing.textfile import decode
+from radicale_kamin.timefacts import DEFAULT_TIMEZONE
 
 DELIMITERS = ";,\t|"
 _NAMES = {";": "Semikolon", ",": "Komma", "\t": "Tabulator", "|": "senkrechter Strich"}
@@ -33,7 +34,10 @@ class _Row:
     cells: list[str]
 
 
-def read_csv(data: bytes, columns: Mapping[str, str] = {}) -> ReadResult:
+def read_csv(data: bytes, columns: Mapping[str, str] = {},
+             tz: dt.tzinfo = DEFAULT_TIMEZONE) -> ReadResult:
+    """The records of a CSV export; times are local time of ``tz`` (the
+    business's, ``kamin_timezone``)."""
     text, encoding, notes = decode(data)
     lines = text.split("\n")
     start = next((index for index, line in enumerate(lines) if line.strip()), None)
@@ -56,7 +60,7 @@ def read_csv(data: bytes, columns: Mapping[str, str] = {}) -> ReadResult:
         if isinstance(row, Skipped):
             skipped.append(row)
             continue
-        result = _read_row(row, header.cells, fields)
+        result = _read_row(row, header.cells, fields, tz)
         if isinstance(result, Skipped):
             skipped.append(result)
         elif result is not None:
@@ -159,7 +163,8 @@ def _header_notes(header: list[str], fields: list[Optional[str]]) -> list[str]:
     return notes
 
 
-def _read_row(row: _Row, header: list[str], fields: list[Optional[str]]) -> ImportRecord | Skipped | None:
+def _read_row(row: _Row, header: list[str], fields: list[Optional[str]],
+              tz: dt.tzinfo) -> ImportRecord | Skipped | None:
     cells = [cell.strip() for cell in row.cells]
     if not any(cells):
         return None                      # empty row (also ";;;;" from Excel): nothing to report
@@ -182,7 +187,7 @@ def _read_row(row: _Row, header: list[str], fields: list[Optional[str]]) -> Impo
             if field in ("id", "building") and (field == "id" or id_header is None):
                 id_header = (name.strip(), field)
     try:
-        entry = _entry(values)
+        entry = _entry(values, tz)
     except ValueError as error:
         return Skipped(where, str(error))
     address = {key: values[key] for key in ADDRESS_KEYS if key in values}
@@ -243,7 +248,7 @@ def _integer(value: Optional[str]) -> Optional[str]:
     return match.group(1) if match else value
 
 
-def _entry(values: dict[str, str]) -> Optional[ImportEntry]:
+def _entry(values: dict[str, str], tz: dt.tzinfo) -> Optional[ImportEntry]:
     """An ``imported`` entry when the row has a date; ValueError (German) when it cannot be read."""
     date_text = values.get("date")
     if not date_text:
@@ -265,11 +270,11 @@ def _entry(values: dict[str, str]) -> Optional[ImportEntry]:
     start: dt.date | dt.datetime = day
     end: Optional[dt.date | dt.datetime] = None
     if times:
-        start = when.local(day, times[0])
+        start = when.local(day, times[0], tz)
         if len(times) > 1:
-            end = when.local(day, times[1])
+            end = when.local(day, times[1], tz)
     if end_times and isinstance(start, dt.datetime):
-        end = when.local(day, end_times[-1])
+        end = when.local(day, end_times[-1], tz)
     if end is None and values.get("duration") and isinstance(start, dt.datetime):
         duration = when.parse_minutes(values["duration"])
         if duration:

@@ -23,17 +23,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Optional
-
 from dataclasses import dataclass, field
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 import icalendar
 
+from radicale_kamin import timefacts
 from radicale_kamin.importing.records import (ImportEntry, ImportRecord, ReadResult, Skipped, UnreadableFile, When,
                                               address_of, clean, hashed_id)
-from radicale_kamin.importing.when import BERLIN
 from radicale_kamin.recurrence import DAILY_OR_COARSER, HORIZON, first_occurrence_offset
+from radicale_kamin.timefacts import DEFAULT_TIMEZONE
 
 UTC = dt.timezone.utc
 
@@ -52,7 +52,9 @@ class _Group:
     overrides: list[tuple[int, icalendar.Event]] = field(default_factory=list)
 
 
-def read_ics(data: bytes) -> ReadResult:
+def read_ics(data: bytes, tz: dt.tzinfo = DEFAULT_TIMEZONE) -> ReadResult:
+    """The events of an iCalendar file; floating times are local time of
+    ``tz`` (the business's, ``kamin_timezone``)."""
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except ValueError as error:
@@ -74,7 +76,7 @@ def read_ics(data: bytes) -> ReadResult:
     records, skipped = [], []
     series = 0
     for group in groups.values():
-        for result in _group_records(group):
+        for result in _group_records(group, tz):
             (skipped if isinstance(result, Skipped) else records).append(result)
             series += isinstance(result, ImportRecord) and _is_series(result.entry)
     notes = [f"iCalendar: {number} Termine"]
@@ -89,15 +91,16 @@ def _is_series(entry: Optional[ImportEntry]) -> bool:
     return entry is not None and bool(entry.rrule or entry.rdates or entry.overrides)
 
 
-def _group_records(group: _Group) -> list[ImportRecord | Skipped]:
+def _group_records(group: _Group, tz: dt.tzinfo) -> list[ImportRecord | Skipped]:
     """One record for a series with its changed occurrences; occurrences without their series alone."""
     if not group.masters:
-        return [_record(event, number) for number, event in group.overrides]
+        return [_record(event, number, tz) for number, event in group.overrides]
     results: list[ImportRecord | Skipped] = []
     *older, (number, master) = sorted(group.masters, key=lambda item: _sequence(item[1]))
     for other_number, event in older:
         results.append(Skipped(_where(event, other_number), "UID kommt mehrfach vor – die neueste Fassung zählt"))
-    results.append(_record(master, number, [event for _, event in sorted(group.overrides, key=lambda x: x[0])]))
+    results.append(_record(master, number, tz,
+                           [event for _, event in sorted(group.overrides, key=lambda x: x[0])]))
     return results
 
 
@@ -115,17 +118,21 @@ def _where(event: icalendar.Event, number: int) -> str:
     return f"Termin {number}" + (f": {summary}" if summary else "")
 
 
-def _record(event: icalendar.Event, number: int, overrides: Optional[list] = None) -> ImportRecord | Skipped:
+def _record(event: icalendar.Event, number: int, tz: dt.tzinfo,
+            overrides: Optional[list] = None) -> ImportRecord | Skipped:
     summary = clean(event.get("SUMMARY"))
     where = _where(event, number)
     if str(event.get("STATUS", "")).upper() == "CANCELLED":
         return Skipped(where, "Termin abgesagt (STATUS:CANCELLED)")
     series = overrides is not None and (overrides or any(event.get(name) is not None for name in ("RRULE", "RDATE")))
-    when = _series_when if series else _when
+    reader = _series_when if series else _when
+
+    def when(prop) -> Optional[When]:
+        return reader(prop, tz)
     try:
         start = when(event.get("DTSTART"))
         end = _end(event, start, when)
-        recurrence = _recurrence(event, start, overrides or []) if series else {}
+        recurrence = _recurrence(event, start, overrides or [], tz) if series else {}
     except (ValueError, TypeError, AttributeError) as error:
         return Skipped(where, f"Beginn/Ende nicht lesbar: {error}")
     if start is None:
@@ -149,7 +156,7 @@ def _record(event: icalendar.Event, number: int, overrides: Optional[list] = Non
                         building=clean(event.get("X-KAMIN-BUILDING")) or labelled.get("building"), entry=entry)
 
 
-def _recurrence(event: icalendar.Event, start, overrides: list) -> dict | str:
+def _recurrence(event: icalendar.Event, start, overrides: list, tz: dt.tzinfo) -> dict | str:
     """The series' fields of ImportEntry, or why the calendar would refuse the series (German)."""
     rule = event.get("RRULE")
     if isinstance(rule, list):
@@ -158,19 +165,20 @@ def _recurrence(event: icalendar.Event, start, overrides: list) -> dict | str:
     problem = _rule_problem(text, start) if text else None
     if problem:
         return problem
-    exdates = list(_dates(event.get("EXDATE")))
+    exdates = list(_dates(event.get("EXDATE"), tz))
     changed = []
     for override in overrides:
-        occurrence = _series_when(override.get("RECURRENCE-ID"))
+        occurrence = _series_when(override.get("RECURRENCE-ID"), tz)
         if str(override.get("STATUS", "")).upper() == "CANCELLED":
             exdates.append(occurrence)
             continue
-        override_start = _series_when(override.get("DTSTART")) or occurrence
-        changed.append(ImportEntry(kind="imported", start=override_start, end=_end(override, override_start,
-                                                                                   _series_when),
+        override_start = _series_when(override.get("DTSTART"), tz) or occurrence
+        changed.append(ImportEntry(kind="imported", start=override_start,
+                                   end=_end(override, override_start,
+                                            lambda prop: _series_when(prop, tz)),
                                    summary=clean(override.get("SUMMARY")),
                                    description=clean(override.get("DESCRIPTION")), recurrence_id=occurrence))
-    return {"rrule": text, "rdates": tuple(_dates(event.get("RDATE"))), "exdates": tuple(exdates),
+    return {"rrule": text, "rdates": tuple(_dates(event.get("RDATE"), tz)), "exdates": tuple(exdates),
             "overrides": tuple(changed)}
 
 
@@ -207,46 +215,46 @@ def _rule_problem(rule: str, start) -> Optional[str]:
     return None
 
 
-def _dates(prop) -> list[When]:
+def _dates(prop, tz: dt.tzinfo) -> list[When]:
     """The moments of RDATE/EXDATE properties (one or a list of them); periods count by their start."""
     found: list[When] = []
     for one in prop if isinstance(prop, list) else [prop] if prop is not None else []:
         for value in one.dts:
             moment = value.dt[0] if isinstance(value.dt, tuple) else value.dt
-            found.append(_zoned(moment))
+            found.append(_zoned(moment, tz))
     return found
 
 
-def _series_when(prop) -> Optional[When]:
-    return None if prop is None else _zoned(prop.dt)
+def _series_when(prop, tz: dt.tzinfo) -> Optional[When]:
+    return None if prop is None else _zoned(prop.dt, tz)
 
 
-def _zoned(value) -> When:
+def _zoned(value, tz: dt.tzinfo) -> When:
     """A series' moment in its own zone when that is an IANA zone (UTC included); floating times
-    and zones the file defines itself are German local time."""
+    are the business's local time (``timefacts``), zones the file defines itself shown in it."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            return value.replace(tzinfo=BERLIN)
+            return timefacts.moment(value, tz)
         if isinstance(value.tzinfo, ZoneInfo):
             return value
-        return value.astimezone(BERLIN)
+        return value.astimezone(tz)
     if isinstance(value, dt.date):
         return value
     raise ValueError(f"kein Datum: {value!r}")
 
 
-def _when(prop) -> Optional[dt.date | dt.datetime]:
+def _when(prop, tz: dt.tzinfo) -> Optional[dt.date | dt.datetime]:
     if prop is None:
         return None
     value = prop.dt
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=BERLIN) if value.tzinfo is None else value.astimezone(BERLIN)
+        return timefacts.moment(value, tz).astimezone(tz)
     if isinstance(value, dt.date):
         return value
     raise ValueError(f"kein Datum: {value!r}")
 
 
-def _end(event: icalendar.Event, start, when=_when) -> Optional[dt.date | dt.datetime]:
+def _end(event: icalendar.Event, start, when) -> Optional[dt.date | dt.datetime]:
     end = when(event.get("DTEND"))
     if end is None and event.get("DURATION") is not None and start is not None:
         end = start + event.get("DURATION").dt

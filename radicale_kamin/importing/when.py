@@ -2,7 +2,8 @@
 
 ``24.12.2026``, ``24.12.26``, ``2026-12-24``, ``Do, 24.12.2026``; times
 ``9:30``, ``09:30 Uhr``, ``9.30``, ``9 Uhr``, ranges ``9:30-10:30``. Local
-times are Europe/Berlin (aware, DST-correct through ``zoneinfo``).
+times are the business's (``kamin_timezone``), aware and DST-correct
+(``timefacts``).
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Optional
-from zoneinfo import ZoneInfo
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from radicale_kamin import timefacts
 
 _DATE_DE = re.compile(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})(?!\d)")
 _DATE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
@@ -52,8 +52,8 @@ def parse_times(text: str) -> list[dt.time]:
     return times
 
 
-def local(day: dt.date, time: dt.time) -> dt.datetime:
-    return dt.datetime.combine(day, time, tzinfo=BERLIN)
+def local(day: dt.date, time: dt.time, tz: dt.tzinfo) -> dt.datetime:
+    return timefacts.moment(dt.datetime.combine(day, time), tz)
 
 
 def parse_minutes(text: str) -> Optional[dt.timedelta]:
