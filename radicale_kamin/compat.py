@@ -11,15 +11,30 @@ these members turns a named test red instead of failing in production.
   normalised phone and address), so a client that kept the ETag would never
   download the coloured entry. ``do_PUT`` is wrapped: the ETag stays only
   when the stored file is the request octet for octet.
+* Request bodies: Radicale answers 500 to hostile or odd bodies it already
+  refuses — XML with entity declarations or external references (defusedxml
+  refuses them with an exception Radicale does not expect), XML nested
+  thousands deep (a RecursionError later), a ``charset`` in Content-Type no
+  codec knows (LookupError). Its own rule for a body it cannot read is a
+  ``RuntimeError`` that becomes 400, so the body readers raise that, with the
+  reason; and an unknown charset never breaks reading the credentials.
 """
 
 from __future__ import annotations
 
+import codecs
 import functools
 import threading
 from typing import Any, Optional
 
+from defusedxml import DefusedXmlException
+from radicale import httputils
+from radicale.app import base as radicale_base
 from radicale.app import put as radicale_put
+
+# How deep a WebDAV request body may nest: CalDAV filters need about eight
+# levels; Radicale walks the tree recursively.
+MAX_XML_DEPTH = 64
 
 _recording = threading.local()
 
@@ -75,8 +90,89 @@ def _answer_put_without_changed_etag(do_put):
     return do_PUT
 
 
+# --- request bodies ------------------------------------------------------------
+
+def declared_charset(environ: dict) -> Optional[str]:
+    """The charset a request's Content-Type names, if any."""
+    content_type = environ.get("CONTENT_TYPE") or ""
+    if "charset=" not in content_type:
+        return None
+    return content_type.split("charset=")[1].split(";")[0].strip().strip('"') or None
+
+
+def _refuse_unknown_charset(environ: dict) -> None:
+    charset = declared_charset(environ)
+    if charset is None:
+        return
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        raise RuntimeError("unknown charset %r in Content-Type" % charset[:40]) from None
+
+
+def _decode_skipping_unknown_charsets(decode_request):
+    """Radicale decodes the Basic credentials with the body's charset too:
+    an unknown one is skipped there like one that does not fit (the body
+    readers refuse it with a reason)."""
+    @functools.wraps(decode_request)
+    def decode(configuration, environ, text):
+        try:
+            return decode_request(configuration, environ, text)
+        except LookupError:
+            cleaned = dict(environ)
+            cleaned["CONTENT_TYPE"] = (environ.get("CONTENT_TYPE") or "").split(";")[0]
+            return decode_request(configuration, cleaned, text)
+    decode.kamin_patched = True
+    return decode
+
+
+def _read_body_refusing_unknown_charsets(read_request_body):
+    @functools.wraps(read_request_body)
+    def read(configuration, environ, request_info):
+        _refuse_unknown_charset(environ)
+        return read_request_body(configuration, environ, request_info)
+    read.kamin_patched = True
+    return read
+
+
+def _depth(element) -> int:
+    deepest, stack = 0, [(element, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_XML_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in node)
+    return deepest
+
+
+def _read_xml_refusing_hostile_bodies(read_xml):
+    @functools.wraps(read_xml)
+    def read(self, environ, request_info):
+        _refuse_unknown_charset(environ)
+        try:
+            element = read_xml(self, environ, request_info)
+        except DefusedXmlException as e:
+            raise RuntimeError("the XML body declares entities or external references, "
+                               "which are not allowed (%s)" % type(e).__name__) from None
+        if element is not None and _depth(element) > MAX_XML_DEPTH:
+            raise RuntimeError("the XML body nests more than %d levels deep" % MAX_XML_DEPTH)
+        return element
+    read.kamin_patched = True
+    return read
+
+
 def install() -> None:
     """Patch Radicale once per process (idempotent)."""
     part = radicale_put.ApplicationPartPut
     if not getattr(part.do_PUT, "kamin_patched", False):
         part.do_PUT = _answer_put_without_changed_etag(part.do_PUT)
+    if not getattr(httputils.decode_request, "kamin_patched", False):
+        httputils.decode_request = _decode_skipping_unknown_charsets(httputils.decode_request)
+    if not getattr(httputils.read_request_body, "kamin_patched", False):
+        httputils.read_request_body = _read_body_refusing_unknown_charsets(
+            httputils.read_request_body)
+    base = radicale_base.ApplicationBase
+    if not getattr(base._read_xml_request_body, "kamin_patched", False):
+        base._read_xml_request_body = _read_xml_refusing_hostile_bodies(
+            base._read_xml_request_body)

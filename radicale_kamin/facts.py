@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
 from radicale_kamin import icslines, profile, timefacts
-from radicale_kamin.icaltime import UTC, parse_duration, parse_when
+from radicale_kamin.icaltime import parse_duration, parse_when
 from radicale_kamin.calls import BOOKING_KINDS, Candidate, CallSettings, due_window, is_settled
 from radicale_kamin.entry import EntryRejected, Settings, derive
 

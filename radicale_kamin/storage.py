@@ -21,7 +21,7 @@ import functools
 import os
 import pickle
 import threading
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import radicale.item as radicale_item

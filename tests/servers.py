@@ -4,6 +4,7 @@ stopped by the test that started them."""
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import pathlib
 import socket
@@ -76,4 +77,32 @@ def radicale(folder: pathlib.Path, log: pathlib.Path, command: Sequence[str] = (
     argv = [*command, "--config", config, "--server-hosts", url[len("http://"):],
             "--storage-filesystem-folder", str(folder), *extra]
     with running(argv, log, url):
+        yield url
+
+
+def write_config(folder: pathlib.Path, port: int, **sections: dict) -> pathlib.Path:
+    """The bundled config with its own storage folder and port (and
+    ``sections`` overridden), as ``folder/radicale.conf``."""
+    parser = configparser.RawConfigParser()
+    parser.read(ROOT / "config" / "radicale.conf", encoding="utf-8")
+    parser.set("server", "hosts", "127.0.0.1:%d" % port)
+    parser.set("storage", "filesystem_folder", str(folder / "collections"))
+    for section, values in sections.items():
+        for option, value in values.items():
+            parser.set(section, option, value)
+    path = folder / "radicale.conf"
+    with open(path, "w", encoding="utf-8") as f:
+        parser.write(f)
+    return path
+
+
+@contextlib.contextmanager
+def kamin_serve(folder: pathlib.Path, log: pathlib.Path, **sections: dict) -> Iterator[str]:
+    """``kamin serve`` (the production command) on a free port with its data
+    in ``folder/collections``; yields the base URL."""
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    config = write_config(folder, port, **sections)
+    url = "http://127.0.0.1:%d" % port
+    with running([str(BIN / "kamin"), "serve", "--config", str(config)], log, url):
         yield url

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import pathlib
 import urllib.parse
 from zoneinfo import ZoneInfo
 

@@ -44,3 +44,25 @@ def test_put_reads_its_body_through_wsgi_input(client):
     client.put("/anna/termine/a.ics", ics(event("a")))
     stored = client.get("/anna/termine/a.ics")
     assert client.put("/anna/termine/a.ics", stored.body).headers["etag"] == stored.headers["etag"]
+
+
+def test_webdav_bodies_are_read_by_application_base_read_xml_request_body():
+    """Every XML body goes through this one reader; its RuntimeError is
+    Radicale's "bad request" (400) for PROPFIND, REPORT, PROPPATCH, MKCOL,
+    MKCALENDAR."""
+    import radicale.app as app_package
+    from radicale.app import base
+
+    assert getattr(base.ApplicationBase._read_xml_request_body, "kamin_patched", False)
+    for module in ("propfind", "report", "proppatch", "mkcol", "mkcalendar"):
+        source = inspect.getsource(getattr(app_package, module))
+        assert "_read_xml_request_body" in source and "except RuntimeError" in source, module
+
+
+def test_put_reads_its_body_with_httputils_read_request_body():
+    from radicale import httputils
+
+    assert getattr(httputils.read_request_body, "kamin_patched", False)
+    assert "httputils.read_request_body(" in inspect.getsource(radicale_put.ApplicationPartPut)
+    assert "except RuntimeError" in inspect.getsource(radicale_put.ApplicationPartPut.do_PUT
+                                                      .__wrapped__)

@@ -13,9 +13,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from radicale import Application
 
-from conftest import FIXTURES, ROOT, Client, load_config, prop
+from conftest import FIXTURES, ROOT, Client, prop
 from radicale_kamin import importer
 from radicale_kamin.importing import read_file
 from ziv_fixture import build_ziv

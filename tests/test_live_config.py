@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import shutil
-import time
 import urllib.parse
 
 import pytest

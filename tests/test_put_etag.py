@@ -5,7 +5,6 @@ own uncoloured copy."""
 
 from __future__ import annotations
 
-import io
 import pathlib
 import subprocess
 import sys

@@ -6,7 +6,6 @@ the two must behave alike."""
 from __future__ import annotations
 
 import base64
-import configparser
 import pathlib
 import signal
 import socket
@@ -21,7 +20,7 @@ import pytest
 import requests
 
 from conftest import ROOT, Client, event, ics, prop
-from servers import BIN, free_port, running, start, stop
+from servers import BIN, free_port, running, start, stop, write_config
 from radicale_kamin import serve
 from radicale_kamin.wsgi import kamin_application, path_as_text
 
@@ -38,21 +37,6 @@ REPORT = """<?xml version="1.0" encoding="utf-8"?>
   <D:prop><D:getetag/></D:prop>
   <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter>
 </C:calendar-query>"""
-
-
-def write_config(folder: pathlib.Path, port: int, **sections: dict) -> pathlib.Path:
-    """The bundled config with its own storage folder and port."""
-    parser = configparser.RawConfigParser()
-    parser.read(ROOT / "config" / "radicale.conf", encoding="utf-8")
-    parser.set("server", "hosts", "127.0.0.1:%d" % port)
-    parser.set("storage", "filesystem_folder", str(folder / "collections"))
-    for section, values in sections.items():
-        for option, value in values.items():
-            parser.set(section, option, value)
-    path = folder / "radicale.conf"
-    with open(path, "w", encoding="utf-8") as f:
-        parser.write(f)
-    return path
 
 
 def kamin_serve(tmp: pathlib.Path, *extra: str):
