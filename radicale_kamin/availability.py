@@ -30,7 +30,7 @@ import icalendar
 import recurring_ical_events
 
 from radicale_kamin import timefacts
-from radicale_kamin.recurrence import DAILY_OR_COARSER
+from radicale_kamin.recurrence import DAILY_OR_COARSER, MAX_PER_DAY, occurrences_per_day
 from radicale_kamin.workhours import WorkingHours
 
 UTC = dt.timezone.utc
@@ -372,7 +372,7 @@ def busy_from_event(item: ItemLike, frm: dt.datetime, to: dt.datetime, tz: ZoneI
 
     Recurring entries are expanded with ``recurring-ical-events`` (moved
     and cancelled occurrences included) and cut after ``max_occurrences``.
-    Rules denser than ``MAX_PER_DAY_RULE`` occurrences a day (sub-daily
+    Rules denser than ``recurrence.MAX_PER_DAY`` occurrences a day (sub-daily
     FREQ, or BYHOUR×BYMINUTE×BYSECOND above it) are not expanded — the
     storage refuses sub-daily rules, and expanding one would cost work
     proportional to its age in minutes — so such an entry blocks only its
@@ -398,21 +398,19 @@ def busy_from_event(item: ItemLike, frm: dt.datetime, to: dt.datetime, tz: ZoneI
     return busy[:max_occurrences]
 
 
-MAX_PER_DAY_RULE = 24
-
-
 def _expandable(event: icalendar.cal.Component) -> bool:
-    """A rule of at most MAX_PER_DAY_RULE occurrences a day (or no rule)."""
+    """A rule of at most ``recurrence.MAX_PER_DAY`` occurrences a day (or no
+    rule): what the storage accepts; denser ones come only from files
+    written outside Radicale."""
     rule = event.get("RRULE")
     if rule is None:
         return True
     rule = rule[0] if isinstance(rule, list) else rule
     if str((rule.get("FREQ") or [""])[0]).upper() not in DAILY_OR_COARSER:
         return False
-    per_day = 1
-    for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
-        per_day *= max(1, len(rule.get(part) or ()))
-    return per_day <= MAX_PER_DAY_RULE
+    parts = {name: ",".join(str(v) for v in rule.get(name) or ())
+             for name in ("BYHOUR", "BYMINUTE", "BYSECOND")}
+    return occurrences_per_day(parts) <= MAX_PER_DAY
 
 
 def _without_dense_rules(calendar: icalendar.Calendar) -> icalendar.Calendar:

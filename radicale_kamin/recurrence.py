@@ -10,6 +10,10 @@ BYMONTHDAY=30`` makes one PUT take 19 s and every later time-range REPORT
 * rules more frequent than daily are refused — no client of a chimney-sweep
   office writes them, and dateutil needs 24 ms (HOURLY) to 0.3 s (SECONDLY)
   per calendar day such a rule spans;
+* so are daily (or coarser) rules that BYHOUR × BYMINUTE × BYSECOND lists
+  make denser than ``MAX_PER_DAY`` occurrences a day: ``FREQ=DAILY`` with
+  every hour, minute and second is 86,400 a day, and every later time-range
+  REPORT cost ~6 s of CPU per month of the event's age;
 * every rule must produce its first occurrence within ``HORIZON`` (eight
   years: room for leap-day and Friday-the-13th rules) — and before its UNTIL;
 * a bounded rule whose every occurrence is excluded (EXDATE) is refused.
@@ -32,6 +36,7 @@ from dateutil import rrule as dateutil_rrule
 HORIZON = dt.timedelta(days=8 * 366)
 DAILY_OR_COARSER = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _CYCLE_YEARS = 400
+MAX_PER_DAY = 24            # occurrences a day a rule may produce (hourly at most)
 _LAST_YEAR = dt.MAXYEAR - 9
 
 
@@ -46,6 +51,16 @@ def _rule_parts(value: str) -> dict[str, str]:
         if key.strip():
             parts[key.strip().upper()] = part_value.strip()
     return parts
+
+
+def occurrences_per_day(parts: dict[str, str]) -> int:
+    """How many occurrences a day a daily (or coarser) rule's BYHOUR,
+    BYMINUTE and BYSECOND lists produce at most (``_rule_parts`` form)."""
+    per_day = 1
+    for name in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+        values = [v for v in parts.get(name, "").split(",") if v.strip()]
+        per_day *= max(1, len(values))
+    return per_day
 
 
 def _wall_clock(value: Any) -> dt.datetime:
@@ -97,6 +112,10 @@ def check_recurrence(component: Any) -> None:
             raise RecurrenceRejected(
                 "RRULE: FREQ=%s is not accepted; recurrences may repeat at most "
                 "daily (DAILY, WEEKLY, MONTHLY, YEARLY)" % (freq or "(missing)"))
+        if occurrences_per_day(parts) > MAX_PER_DAY:
+            raise RecurrenceRejected(
+                "RRULE: BYHOUR, BYMINUTE and BYSECOND make %d occurrences a day; at most %d "
+                "are accepted" % (occurrences_per_day(parts), MAX_PER_DAY))
         try:
             offset = first_occurrence_offset(line.value, dtstart)
             until = _until(parts["UNTIL"]) if "UNTIL" in parts else None

@@ -46,7 +46,8 @@ import urllib3
 import x_wr_timezone
 
 from radicale_kamin import rules, timefacts
-from radicale_kamin.recurrence import DAILY_OR_COARSER, HORIZON, first_occurrence_offset
+from radicale_kamin.recurrence import (DAILY_OR_COARSER, HORIZON, MAX_PER_DAY,
+                                       first_occurrence_offset, occurrences_per_day)
 
 UTC = dt.timezone.utc
 
@@ -598,6 +599,10 @@ def _problem(event: Any, tz: dt.tzinfo) -> Optional[str]:
     freq = str((rule.get("FREQ") or [""])[0]).upper()
     if freq not in DAILY_OR_COARSER:
         return "RRULE FREQ=%s repeats more often than daily (the calendar refuses it)" % freq
+    parts = {name: ",".join(str(v) for v in rule.get(name) or ())
+             for name in ("BYHOUR", "BYMINUTE", "BYSECOND")}
+    if occurrences_per_day(parts) > MAX_PER_DAY:
+        return "RRULE repeats more than %d times a day (the calendar refuses it)" % MAX_PER_DAY
     naive = (start_value.replace(tzinfo=None) if isinstance(start_value, dt.datetime)
              else dt.datetime.combine(start_value, dt.time()))
     try:

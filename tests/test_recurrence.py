@@ -4,6 +4,7 @@ ordinary ones pass."""
 import pytest
 import vobject
 
+from conftest import event, ics
 from radicale_kamin.recurrence import RecurrenceRejected, check_recurrence
 
 
@@ -82,3 +83,19 @@ def test_probe_keeps_weekday_pattern():
 def test_rule_ending_before_its_first_occurrence_is_refused():
     with pytest.raises(RecurrenceRejected, match="before its UNTIL"):
         check_recurrence(vevent("RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;UNTIL=20270101"))
+
+
+def test_daily_rule_with_every_hour_minute_and_second_is_refused(client):
+    """86,400 occurrences a day: every later time-range REPORT would pay
+    for each of them."""
+    rule = ("RRULE:FREQ=DAILY;BYHOUR=" + ",".join(map(str, range(24)))
+            + ";BYMINUTE=" + ",".join(map(str, range(60)))
+            + ";BYSECOND=" + ",".join(map(str, range(60))))
+    response = client.put("/anna/termine/dense.ics", ics(event("dense", rule)))
+    assert response.status == 400
+    assert client.get("/anna/termine/dense.ics").status == 404
+
+
+def test_hourly_within_a_day_is_still_accepted(client):
+    rule = "RRULE:FREQ=DAILY;COUNT=3;BYHOUR=" + ",".join(map(str, range(8, 18)))
+    assert client.put("/anna/termine/ok.ics", ics(event("ok", rule))).status == 201

@@ -32,7 +32,8 @@ import icalendar
 from radicale_kamin import timefacts
 from radicale_kamin.importing.records import (ImportEntry, ImportRecord, ReadResult, Skipped, UnreadableFile, When,
                                               address_of, clean, hashed_id)
-from radicale_kamin.recurrence import DAILY_OR_COARSER, HORIZON, first_occurrence_offset
+from radicale_kamin.recurrence import (DAILY_OR_COARSER, HORIZON, MAX_PER_DAY,
+                                       first_occurrence_offset, occurrences_per_day)
 from radicale_kamin.timefacts import DEFAULT_TIMEZONE
 
 UTC = dt.timezone.utc
@@ -202,9 +203,12 @@ def _rule(rule: icalendar.vRecur, start) -> str:
 
 def _rule_problem(rule: str, start) -> Optional[str]:
     """Why the storage would refuse this rule (see ``radicale_kamin.recurrence``), or None."""
-    freq = next((part.split("=", 1)[1].upper() for part in rule.split(";") if part.upper().startswith("FREQ=")), "")
+    parts = dict(part.split("=", 1) for part in rule.upper().split(";") if "=" in part)
+    freq = parts.get("FREQ", "")
     if freq not in DAILY_OR_COARSER:
         return f"Serie wiederholt sich öfter als täglich (FREQ={freq}) – nicht übernommen"
+    if occurrences_per_day(parts) > MAX_PER_DAY:
+        return f"Serie wiederholt sich mehr als {MAX_PER_DAY}-mal am Tag – nicht übernommen"
     wall = start.replace(tzinfo=None) if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
     try:
         offset = first_occurrence_offset(rule, wall)
