@@ -12,7 +12,6 @@ import datetime as dt
 import importlib
 import json
 import re
-import traceback
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -150,9 +149,8 @@ class Api:
             status, payload = e.status, {"error": e.message, **e.extra}
         except REFUSALS as e:       # raised where the reason is known, for every endpoint
             status, payload = 400, {"error": "the entry cannot be stored: %s" % e}
-        except Exception as e:      # a bug: say so, without customer data
-            logger.error("Kamin API %s %s failed: %s at %s", method, path, type(e).__name__,
-                         _where(e))
+        except Exception as e:      # a bug: say so; the log keeps its (scrubbed) traceback
+            logger.error("Kamin API %s %s failed: %s", method, path, e, exc_info=True)
             status, payload = 500, {"error": "internal error (%s); see the server log"
                                     % type(e).__name__}
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -354,11 +352,6 @@ class Api:
             raise ApiError(409, "UID %s is in several calendars; say which with \"calendar\""
                            % uid, calendars=[calendar_url(r["calendar"]) for r in found])
         return found[0]
-
-
-def _where(exc: BaseException) -> str:
-    frame = traceback.extract_tb(exc.__traceback__)[-1]
-    return "%s:%d" % (frame.filename.rsplit("/", 1)[-1], frame.lineno)
 
 
 # --- endpoints --------------------------------------------------------------

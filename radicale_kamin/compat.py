@@ -11,6 +11,12 @@ these members turns a named test red instead of failing in production.
   normalised phone and address), so a client that kept the ETag would never
   download the coloured entry. ``do_PUT`` is wrapped: the ETag stays only
   when the stored file is the request octet for octet.
+* The reason of a refusal: Radicale answers a refused write with a bare
+  400 and logs the exception. The plugin notes the reason where it refuses
+  (``note_refusal``, per thread: Radicale serves each request in a thread
+  of its own) so that the WSGI entry can answer with it; for a body
+  Radicale cannot parse, the PUT wrapper notes the parser's complaint
+  (without the data it complains about).
 * Request bodies: Radicale answers 500 to hostile or odd bodies it already
   refuses — XML with entity declarations or external references (defusedxml
   refuses them with an exception Radicale does not expect), XML nested
@@ -27,10 +33,13 @@ import functools
 import threading
 from typing import Any, Optional
 
+import radicale.item as radicale_item
 from defusedxml import DefusedXmlException
 from radicale import httputils
 from radicale.app import base as radicale_base
 from radicale.app import put as radicale_put
+
+from radicale_kamin import privacy
 
 # How deep a WebDAV request body may nest: CalDAV filters need about eight
 # levels; Radicale walks the tree recursively.
@@ -53,6 +62,28 @@ class _RecordedInput:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def note_refusal(reason: str) -> None:
+    """The plugin refuses the current request's write for ``reason`` (a
+    text free of customer data)."""
+    _recording.refusal = reason
+
+
+def take_refusal() -> Optional[str]:
+    """The reason noted for the current request, if any (and forget it)."""
+    reason = getattr(_recording, "refusal", None)
+    _recording.refusal = None
+    return reason
+
+
+def _note_unparsable_body(body: bytes) -> None:
+    if getattr(_recording, "refusal", None) is not None:
+        return
+    try:
+        radicale_item.read_components(body.decode("utf-8", "replace"))
+    except Exception as e:              # what vobject says is wrong, scrubbed
+        note_refusal(privacy.safe_text(e))
 
 
 def note_stored(data: Optional[bytes]) -> None:
@@ -83,6 +114,8 @@ def _answer_put_without_changed_etag(do_put):
             if status in (200, 201, 204) and not _etag_allowed(bytes(body.data),
                                                                _recording.stored):
                 headers = _without_etag(headers)
+            elif status == 400:
+                _note_unparsable_body(bytes(body.data))
         finally:
             _recording.stored = None
         return status, headers, answer, xml_request

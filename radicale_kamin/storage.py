@@ -35,11 +35,11 @@ from radicale_kamin import availability, compat, privacy, profile, staff, timefa
 from radicale_kamin.calls import OPTION_NAMES, CallSettings
 from radicale_kamin.address import normalise
 from radicale_kamin.contact import ContactFacts, contacts_for_entry, normalise_contact, read_contact
-from radicale_kamin.entry import Contact, Settings
+from radicale_kamin.entry import Contact, EntryRejected, Settings
 from radicale_kamin.facts import plain_item
 from radicale_kamin.index import SideIndex, building_match
 from radicale_kamin.optionfiles import WatchedFile
-from radicale_kamin.recurrence import check_recurrence
+from radicale_kamin.recurrence import RecurrenceRejected, check_recurrence
 from radicale_kamin.workhours import DEFAULT_WORKING_HOURS, WorkingHoursBook, parse_working_hours
 
 # Kinds of entries that have a customer: only these are linked to a
@@ -192,6 +192,16 @@ def _replace_file(path: str, data: bytes) -> None:
     os.replace(temporary, path)
 
 
+def _refuse_noted(rule, *args, **kwargs):
+    """``rule(*args, **kwargs)``; a refusal's reason is noted where it is
+    raised, for the answer (``compat.note_refusal``)."""
+    try:
+        return rule(*args, **kwargs)
+    except (EntryRejected, RecurrenceRejected) as e:
+        compat.note_refusal(str(e))
+        raise
+
+
 def _guard_recurrences(check_and_sanitize_items):
     """Radicale expands recurrences while preparing a PUT, before any storage
     call; refusing a runaway rule must happen before that, so this wraps
@@ -200,7 +210,7 @@ def _guard_recurrences(check_and_sanitize_items):
     def guarded(vobject_items, *args, **kwargs):
         for vobject_item in vobject_items:
             for component in getattr(vobject_item, "vevent_list", ()):
-                check_recurrence(component)
+                _refuse_noted(check_recurrence, component)
         return check_and_sanitize_items(vobject_items, *args, **kwargs)
     guarded.kamin_guarded = True
     return guarded
@@ -488,10 +498,10 @@ class Storage(multifilesystem.Storage):
         text = item.serialize()
         if "RRULE" in text.upper():   # vobject's parse is slow: only when needed
             for component in getattr(item.vobject_item, "vevent_list", ()):
-                check_recurrence(component)
+                _refuse_noted(check_recurrence, component)
         stored_text = stored.serialize() if stored is not None else None
-        derived, _ = profile.derive_text(text, stored_text, self.settings,
-                                         contact or self.linked_contact(text, stored_text))
+        derived, _ = _refuse_noted(profile.derive_text, text, stored_text, self.settings,
+                                   contact or self.linked_contact(text, stored_text))
         if derived == text:
             return item
         # Only server-owned lines changed: UID, component and time range

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Optional
 
 import radicale
 
-from radicale_kamin import privacy
+from radicale_kamin import compat
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -30,7 +30,7 @@ class ReadableRefusals:
         self.app = app
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        privacy.remember_reason(None)
+        compat.take_refusal()
         captured: dict = {}
 
         def capture(status, headers, exc_info=None):
@@ -38,8 +38,7 @@ class ReadableRefusals:
             return lambda data: None
 
         body = self.app(environ, capture)
-        reason: Optional[str] = privacy.last_reason()
-        privacy.remember_reason(None)
+        reason: Optional[str] = compat.take_refusal()
         if not captured.get("status", "").startswith("400") or not reason:
             start_response(captured["status"], captured["headers"],
                            captured.get("exc_info"))
