@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import os
 import pickle
-import threading
 from typing import Any, Callable, Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,7 +30,7 @@ from radicale.storage import multifilesystem
 
 import radicale.item.filter as radicale_filter
 
-from radicale_kamin import availability, compat, privacy, profile, staff, timefacts
+from radicale_kamin import availability, compat, durable, privacy, profile, staff, timefacts
 from radicale_kamin.calls import OPTION_NAMES, CallSettings
 from radicale_kamin.address import normalise
 from radicale_kamin.contact import ContactFacts, contacts_for_entry, normalise_contact, read_contact
@@ -181,17 +180,6 @@ def load_index(configuration: Any, folder: str, root: str,
                      call_settings=call_settings(config))
 
 
-def _replace_file(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (a hidden temporary file that
-    Radicale never lists, then one rename)."""
-    directory, name = os.path.split(path)
-    temporary = os.path.join(directory, ".Radicale.tmp-kamin-%d-%d-%s" % (
-        os.getpid(), threading.get_ident(), name))      # readers may write caches at once
-    with open(temporary, "wb") as f:
-        f.write(data)
-    os.replace(temporary, path)
-
-
 def _refuse_noted(rule, *args, **kwargs):
     """``rule(*args, **kwargs)``; a refusal's reason is noted where it is
     raised, for the answer (``compat.note_refusal``)."""
@@ -247,7 +235,7 @@ class Collection(multifilesystem.Collection):
         cache_folder = self._storage._get_collection_cache_subfolder(
             self._filesystem_path, ".Radicale.cache", "item")
         os.makedirs(cache_folder, exist_ok=True)
-        _replace_file(os.path.join(cache_folder, href), pickle.dumps((cache_hash, *content)))
+        durable.replace_file(os.path.join(cache_folder, href), pickle.dumps((cache_hash, *content)))
         return content
 
     def _load_item_cache(self, href: str, cache_hash: str):
@@ -536,8 +524,9 @@ class Storage(multifilesystem.Storage):
         single PUT, but files are written without Radicale's per-item fsync
         and history scan — both grow with the calendar and made one item
         cost 8–14 ms here. Each file still appears atomically (temporary file,
-        then rename); one directory sync ends the batch. Radicale's item
-        cache is written along; the side index is updated in one
+        then rename), and the whole batch is on disk when this returns
+        (``durable.write_batch``: one file-system flush a batch). Radicale's
+        item cache is written along; the side index is updated in one
         transaction. Call inside the storage write lock. Returns the counts
         of created, updated and unchanged items.
 
@@ -604,14 +593,14 @@ class Storage(multifilesystem.Storage):
             outcome[href] = "updated" if stored is not None else "created"
             counts[outcome[href]] += 1
             path = pathutils.path_to_filesystem(folder, href, self._is_collision_free)
-            raw = text.encode(collection._encoding)
-            _replace_file(path, raw)
+            written.append((href, text, facts, item, path, text.encode(collection._encoding)))
+        # Durable before the index knows them (durable.py: one flush a batch).
+        durable.write_batch(folder, [(path, raw) for *_, path, raw in written])
+        for href, _, _, item, path, raw in written:
             collection._write_item_cache(href, item, collection._cache_key(raw, os.stat(path)))
-            written.append((href, text, facts))
-        self._sync_directory(folder)
         self._sync_directory(cache_folder)
         with self.index.transaction():
-            for href, text, facts in written:
+            for href, text, facts, *_ in written:
                 if is_book:
                     self.index.update_contact(collection.path, href, facts)
                 else:
