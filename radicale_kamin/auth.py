@@ -15,28 +15,13 @@ from radicale import httputils
 from radicale.auth import htpasswd
 from radicale.log import logger
 
-
-class _AsHtpasswd:
-    """The configuration as Radicale's own htpasswd type sees it: Radicale
-    keeps successful logins (``cache_logins``) only for types it knows, and
-    without that every request pays a bcrypt check (80 ms here)."""
-
-    def __init__(self, configuration):
-        self._configuration = configuration
-
-    def get(self, section, option):
-        if (section, option) == ("auth", "type"):
-            return "htpasswd"
-        return self._configuration.get(section, option)
-
-    def __getattr__(self, name):
-        return getattr(self._configuration, name)
+from radicale_kamin import compat
 
 
 class Auth(htpasswd.Auth):
 
     def __init__(self, configuration) -> None:
-        super().__init__(_AsHtpasswd(configuration))
+        super().__init__(compat.as_htpasswd(configuration))
 
     def get_external_login(self, environ):
         found = super().get_external_login(environ)

@@ -1,9 +1,23 @@
 """The one door to Radicale's internals.
 
 Radicale offers plugins a storage and a web interface, and nothing for what
-the plugin must also change in how Radicale answers. What is reached here is
-pinned by ``tests/test_compat.py``: a Radicale upgrade that moves one of
-these members turns a named test red instead of failing in production.
+the plugin must also change in how Radicale answers. Every private member of
+Radicale the plugin uses is reached here and nowhere else, and each
+assumption is pinned by ``tests/test_compat.py``: a Radicale upgrade that
+moves one of them turns a named test red instead of failing in production.
+
+* ``CollectionBase`` / ``StorageBase``: Radicale's ``multifilesystem``
+  storage with its private members under public names — the stored item of
+  an href without a file-name check, the collection's folder and encoding,
+  the item cache's key and entries, the collection root, directory syncs —
+  and the one private hook the plugin overrides (an item-cache miss,
+  ``read_uncached``).
+* The item check: Radicale expands recurrences while preparing a PUT,
+  before any storage call; a rule to refuse must be refused before that,
+  so ``install_item_check`` wraps ``radicale.item.check_and_sanitize_items``.
+* Logins: Radicale keeps successful logins (``cache_logins``) only for auth
+  types it knows; ``as_htpasswd`` presents a configuration as ``htpasswd``.
+* REPORT filters: ``simplify_prefilters`` and the time bounds Radicale uses.
 
 * The PUT answer: RFC 4791 section 5.3.4 and RFC 9110 section 9.3.4 forbid a
   strong ETag in the answer to a PUT whose body the server stored
@@ -30,16 +44,20 @@ from __future__ import annotations
 
 import codecs
 import functools
+import os
+import pickle
 import threading
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import radicale.item as radicale_item
+import radicale.item.filter as radicale_filter
 from defusedxml import DefusedXmlException
-from radicale import httputils
+from radicale import httputils, pathutils
 from radicale.app import base as radicale_base
 from radicale.app import put as radicale_put
+from radicale.storage import multifilesystem
 
-from radicale_kamin import privacy
+from radicale_kamin import durable, privacy
 
 # How deep a WebDAV request body may nest: CalDAV filters need about eight
 # levels; Radicale walks the tree recursively.
@@ -121,6 +139,141 @@ def _answer_put_without_changed_etag(do_put):
         return status, headers, answer, xml_request
     do_PUT.kamin_patched = True
     return do_PUT
+
+
+# --- the storage ------------------------------------------------------------------
+
+TIMESTAMP_MIN = radicale_filter.TIMESTAMP_MIN    # REPORT time bounds without a time range
+TIMESTAMP_MAX = radicale_filter.TIMESTAMP_MAX
+simplify_prefilters = radicale_filter.simplify_prefilters
+CACHE_FOLDER = ".Radicale.cache"                 # Radicale's per-collection cache folder
+
+
+class CollectionBase(multifilesystem.Collection):
+    """Radicale's multifilesystem collection, its internals by name."""
+
+    @property
+    def storage(self) -> "StorageBase":
+        """The storage this collection belongs to."""
+        return self._storage
+
+    @property
+    def folder(self) -> str:
+        """The collection's directory."""
+        return self._filesystem_path
+
+    @property
+    def encoding(self) -> str:
+        return self._encoding
+
+    def stored(self, href: str) -> Optional[radicale_item.Item]:
+        """The item stored under ``href`` (a name Radicale made or checked)."""
+        return self._get(href, verify_href=False)
+
+    def cache_key(self, raw: bytes, stat: os.stat_result) -> str:
+        """Radicale's item-cache key of a file: the hash of its bytes, or its
+        mtime and size (``use_mtime_and_size_for_item_cache``)."""
+        if self._storage._use_mtime_and_size_for_item_cache:
+            return self._item_cache_mtime_and_size(stat.st_size, stat.st_mtime_ns)
+        return self._item_cache_hash(raw)
+
+    def cache_content(self, item: radicale_item.Item):
+        """What Radicale keeps of an item in its cache (and serves from)."""
+        return self._item_cache_content(item)
+
+    def write_cached(self, href: str, item: radicale_item.Item, key: str):
+        """Radicale's cache entry for ``item``, in its format but without its
+        three fsyncs: an entry lost in a crash is read again from the file."""
+        content = self._item_cache_content(item)
+        folder = self._storage._get_collection_cache_subfolder(
+            self._filesystem_path, CACHE_FOLDER, "item")
+        os.makedirs(folder, exist_ok=True)
+        durable.replace_file(os.path.join(folder, href), pickle.dumps((key, *content)))
+        return content
+
+    def cached(self, href: str, key: str):
+        """Radicale's cached facts of an item under ``key``, or None."""
+        return multifilesystem.Collection._load_item_cache(self, href, key)
+
+    def _load_item_cache(self, href: str, cache_hash: str):
+        # Radicale's hook on every cache lookup: a miss goes to read_uncached.
+        content = self.cached(href, cache_hash)
+        return content if content is not None else self.read_uncached(href, cache_hash)
+
+    def read_uncached(self, href: str, key: str):
+        """Radicale's cached facts of an item its cache lacks, or None
+        (Radicale then parses the file with vobject)."""
+        return None
+
+
+class StorageBase(multifilesystem.Storage):
+    """Radicale's multifilesystem storage, its internals by name."""
+
+    @property
+    def storage_folder(self) -> str:
+        """``[storage] filesystem_folder``."""
+        return self._filesystem_folder
+
+    @property
+    def collection_root(self) -> str:
+        return self._get_collection_root_folder()
+
+    def folder_of(self, sane_path: str) -> str:
+        """The directory of a collection (or of an item in ``folder``)."""
+        return pathutils.path_to_filesystem(self._get_collection_root_folder(), sane_path,
+                                            self._is_collision_free)
+
+    def item_file(self, folder: str, href: str) -> str:
+        return pathutils.path_to_filesystem(folder, href, self._is_collision_free)
+
+    def collection_at(self, sane_path: str) -> CollectionBase:
+        """The collection object of ``sane_path`` without discovering it."""
+        return self._collection_class(self, pathutils.unstrip_path(sane_path, True),
+                                      filesystem_path=self.folder_of(sane_path))
+
+    def cache_folder(self, folder: str) -> str:
+        """Radicale's item-cache folder of a collection's ``folder``, made."""
+        cache = self._get_collection_cache_subfolder(folder, CACHE_FOLDER, "item")
+        self._makedirs_synced(cache)
+        return cache
+
+    def sync_directory(self, path: str) -> None:
+        self._sync_directory(path)
+
+
+def install_item_check(check: Callable[[Any], None]) -> None:
+    """Run ``check`` on every VEVENT of a written item before Radicale
+    prepares it (and expands its recurrences); its exceptions refuse the
+    write as Radicale's own check would (400)."""
+    if getattr(radicale_item.check_and_sanitize_items, "kamin_guarded", False):
+        return
+    original = radicale_item.check_and_sanitize_items
+
+    @functools.wraps(original)
+    def guarded(vobject_items, *args, **kwargs):
+        for vobject_item in vobject_items:
+            for component in getattr(vobject_item, "vevent_list", ()):
+                check(component)
+        return original(vobject_items, *args, **kwargs)
+    guarded.kamin_guarded = True
+    radicale_item.check_and_sanitize_items = guarded
+
+
+class as_htpasswd:
+    """A configuration as Radicale's own ``htpasswd`` auth type sees it:
+    Radicale keeps successful logins (``cache_logins``) only for types it
+    knows, and without that every request pays a bcrypt check (80 ms)."""
+
+    def __init__(self, configuration):
+        self._configuration = configuration
+
+    def get(self, section, option):
+        if (section, option) == ("auth", "type"):
+            return "htpasswd"
+        return self._configuration.get(section, option)
+
+    def __getattr__(self, name):
+        return getattr(self._configuration, name)
 
 
 # --- request bodies ------------------------------------------------------------

@@ -19,20 +19,16 @@ from __future__ import annotations
 
 import functools
 import os
-import pickle
 from typing import Any, Callable, Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import radicale.item as radicale_item
 from radicale import pathutils
 from radicale.log import logger
-from radicale.storage import multifilesystem
-
-import radicale.item.filter as radicale_filter
 
 from radicale_kamin import availability, compat, durable, privacy, profile, staff, timefacts
-from radicale_kamin.calls import OPTION_NAMES, CallSettings
 from radicale_kamin.address import normalise
+from radicale_kamin.calls import OPTION_NAMES, CallSettings
 from radicale_kamin.contact import ContactFacts, contacts_for_entry, normalise_contact, read_contact
 from radicale_kamin.entry import Contact, EntryRejected, Settings
 from radicale_kamin.facts import plain_item
@@ -190,72 +186,38 @@ def _refuse_noted(rule, *args, **kwargs):
         raise
 
 
-def _guard_recurrences(check_and_sanitize_items):
-    """Radicale expands recurrences while preparing a PUT, before any storage
-    call; refusing a runaway rule must happen before that, so this wraps
-    Radicale's item check (the earliest step a plugin can reach)."""
-    @functools.wraps(check_and_sanitize_items)
-    def guarded(vobject_items, *args, **kwargs):
-        for vobject_item in vobject_items:
-            for component in getattr(vobject_item, "vevent_list", ()):
-                _refuse_noted(check_recurrence, component)
-        return check_and_sanitize_items(vobject_items, *args, **kwargs)
-    guarded.kamin_guarded = True
-    return guarded
-
-
 def _install_guards() -> None:
-    if not getattr(radicale_item.check_and_sanitize_items, "kamin_guarded", False):
-        radicale_item.check_and_sanitize_items = _guard_recurrences(
-            radicale_item.check_and_sanitize_items)
+    # Refused before Radicale expands the rule (compat.install_item_check).
+    compat.install_item_check(functools.partial(_refuse_noted, check_recurrence))
     privacy.install(logger)
     compat.install()
 
 
-class Collection(multifilesystem.Collection):
+class Collection(compat.CollectionBase):
 
     @property
     def _index(self) -> SideIndex:
-        return self._storage.index
+        return self.storage.index
 
     def _is_calendar(self) -> bool:
         return self.tag == "VCALENDAR"
 
-    def _cache_key(self, raw: bytes, stat: os.stat_result) -> str:
-        """Radicale's item-cache key of a file: the hash of its bytes, or its
-        mtime and size (``use_mtime_and_size_for_item_cache``)."""
-        if self._storage._use_mtime_and_size_for_item_cache:
-            return self._item_cache_mtime_and_size(stat.st_size, stat.st_mtime_ns)
-        return self._item_cache_hash(raw)
-
-    def _write_item_cache(self, href: str, item: radicale_item.Item, cache_hash: str):
-        """Radicale's cache entry for ``item``, in its format but without its
-        three fsyncs: an entry lost in a crash is read again from the file."""
-        content = self._item_cache_content(item)
-        cache_folder = self._storage._get_collection_cache_subfolder(
-            self._filesystem_path, ".Radicale.cache", "item")
-        os.makedirs(cache_folder, exist_ok=True)
-        durable.replace_file(os.path.join(cache_folder, href), pickle.dumps((cache_hash, *content)))
-        return content
-
-    def _load_item_cache(self, href: str, cache_hash: str):
-        """Radicale's cached facts of an item; where the cache lacks them, a
-        plain entry (``facts.plain_item``) is read without vobject (5 ms an
-        entry: a storage copied in or a lost cache would make the first
-        REPORTs take seconds) and cached as Radicale caches it, with the
-        file's own text and its hash as ETag."""
-        content = super()._load_item_cache(href, cache_hash)
-        if content is not None or not self._is_calendar():
-            return content
-        path = os.path.join(self._filesystem_path, href)
+    def read_uncached(self, href: str, key: str):
+        """A plain entry (``facts.plain_item``) Radicale's cache lacks is read
+        without vobject (5 ms an entry: a storage copied in or a lost cache
+        would make the first REPORTs take seconds) and cached as Radicale
+        caches it, with the file's own text and its hash as ETag."""
+        if not self._is_calendar():
+            return None
+        path = os.path.join(self.folder, href)
         try:
             with open(path, "rb") as f:
                 raw = f.read()
                 stat = os.fstat(f.fileno())
-            text = raw.decode(self._encoding)
+            text = raw.decode(self.encoding)
         except (OSError, UnicodeDecodeError):
             return None
-        plain = plain_item(text) if self._cache_key(raw, stat) == cache_hash else None
+        plain = plain_item(text) if self.cache_key(raw, stat) == key else None
         if plain is None:
             return None         # replaced meanwhile, or for vobject to read
         uid, component, time_range = plain
@@ -263,22 +225,22 @@ class Collection(multifilesystem.Collection):
                                   name="VCALENDAR", component_name=component,
                                   time_range=time_range)
         try:
-            return self._write_item_cache(href, item, cache_hash)
+            return self.write_cached(href, item, key)
         except OSError as e:
             logger.warning("Item cache of %r in %r not written: %s", href, self.path, e)
-            return self._item_cache_content(item)
+            return self.cache_content(item)
 
     def upload(self, href: str, item: radicale_item.Item):
         if self.tag == "VADDRESSBOOK":
-            uploaded, replaced = self._storage.upload_contact(self, href, item)
+            uploaded, replaced = self.storage.upload_contact(self, href, item)
         elif not self._is_calendar():
             uploaded, replaced = super().upload(href, item)
         else:
-            stored = self._get(href, verify_href=False)
-            item = self._storage.derive_item(item, stored, self.path)
+            stored = self.stored(href)
+            item = self.storage.derive_item(item, stored, self.path)
             uploaded, replaced = super().upload(href, item)
             self._index.update_item(self.path, href, uploaded.serialize())
-        compat.note_stored(uploaded.serialize().encode(self._encoding))
+        compat.note_stored(uploaded.serialize().encode(self.encoding))
         return uploaded, replaced
 
     def plain_upload(self, href: str, item: radicale_item.Item):
@@ -315,7 +277,7 @@ class Collection(multifilesystem.Collection):
             yield from super().get_filtered(filters)
             return
         filters = list(filters)
-        tag, start, end, simple = radicale_filter.simplify_prefilters(filters, self.tag)
+        tag, start, end, simple = compat.simplify_prefilters(filters, self.tag)
         building = building_match(filters)
         self._index.sync([self.path])
         for row in self._index.candidates(self.path, tag, start, end, building):
@@ -327,7 +289,7 @@ class Collection(multifilesystem.Collection):
                 matched = building.whole_filter and not building.negate and single_event
             else:
                 matched = simple and _prefilter_decides(row, start, end)
-            item = self._get(row["href"], verify_href=False)
+            item = self.stored(row["href"])
             if item is not None:
                 yield item, matched
 
@@ -341,20 +303,20 @@ def _prefilter_decides(row, start: int, end: int) -> bool:
     item shallowly for each property it serves, so an item parsed for
     filtering first shares one vobject tree between the copies and the
     second expansion fails (400/500 for ``getetag`` plus expanded data)."""
-    if start <= radicale_filter.TIMESTAMP_MIN or end >= radicale_filter.TIMESTAMP_MAX:
+    if start <= compat.TIMESTAMP_MIN or end >= compat.TIMESTAMP_MAX:
         return True
     return bool(row["exact"] and (start <= row["range_start"] or row["range_end"] <= end))
 
 
-class Storage(multifilesystem.Storage):
+class Storage(compat.StorageBase):
 
     _collection_class = Collection
 
     def __init__(self, configuration) -> None:
         super().__init__(configuration)
         self.settings = load_settings(configuration)
-        self.index = load_index(configuration, self._filesystem_folder,
-                                self._get_collection_root_folder(), self.settings)
+        self.index = load_index(configuration, self.storage_folder, self.collection_root,
+                                self.settings)
         self.index.etag_reader = self._radicale_etag
         self.index.start_verifier(lambda: self.acquire_lock("r", "kamin-index-check"))
         _install_guards()
@@ -366,15 +328,12 @@ class Storage(multifilesystem.Storage):
         of ``text``. A plain item is looked up in Radicale's cache only (an
         entry cached before the plugin came keeps its ETag; without one the
         plugin reads the file as it is); the others need vobject."""
-        folder = pathutils.path_to_filesystem(
-            self._get_collection_root_folder(), calendar, self._is_collision_free)
-        collection = self._collection_class(self, pathutils.unstrip_path(calendar, True),
-                                            filesystem_path=folder)
+        collection = self.collection_at(calendar)
         if plain:
-            cache_hash = collection._cache_key(text.encode(collection._encoding), stat)
-            cached = super(Collection, collection)._load_item_cache(href, cache_hash)
+            cached = collection.cached(href, collection.cache_key(text.encode(collection.encoding),
+                                                                  stat))
             return cached.etag if cached is not None else None
-        item = collection._get(href, verify_href=False)
+        item = collection.stored(href)
         return item.etag if item is not None else None
 
     def linked_contact(self, text: str, stored_text: Optional[str]) -> Optional[Contact]:
@@ -443,7 +402,7 @@ class Storage(multifilesystem.Storage):
         """A vCard is normalised on write; the appointments linked to it are
         derived again with its new data (a phone number added to a contact
         turns its orange appointments ready to call)."""
-        previous = self._contact_facts(collection._get(href, verify_href=False))
+        previous = self._contact_facts(collection.stored(href))
         item, facts = self.normalised_card(item, collection.path)
         uploaded, replaced = collection.plain_upload(href, item)
         if facts is not None:
@@ -465,7 +424,7 @@ class Storage(multifilesystem.Storage):
                 facts.address_key, CUSTOMER_KINDS)]
         for row, with_contact in linked:
             collection = next(iter(self.discover("/%s/" % row["calendar"])), None)
-            entry = collection._get(row["href"], verify_href=False) if collection else None
+            entry = collection.stored(row["href"]) if collection else None
             if entry is None:
                 continue
             try:
@@ -543,14 +502,13 @@ class Storage(multifilesystem.Storage):
         """
         counts = {"created": 0, "updated": 0, "unchanged": 0}
         outcome = results if results is not None else {}
-        folder = collection._filesystem_path
-        cache_folder = self._get_collection_cache_subfolder(folder, ".Radicale.cache", "item")
-        self._makedirs_synced(cache_folder)
+        folder = collection.folder
+        cache_folder = self.cache_folder(folder)
         is_book = collection.tag == "VADDRESSBOOK"
         written = []
         relink = []
         for href, text in texts:
-            stored = collection._get(href, verify_href=False)
+            stored = collection.stored(href)
             if merge is not None:
                 text = merge(href, stored.serialize() if stored is not None else None, text)
                 if text is None:
@@ -592,13 +550,13 @@ class Storage(multifilesystem.Storage):
                 relink.append((facts, previous))
             outcome[href] = "updated" if stored is not None else "created"
             counts[outcome[href]] += 1
-            path = pathutils.path_to_filesystem(folder, href, self._is_collision_free)
-            written.append((href, text, facts, item, path, text.encode(collection._encoding)))
+            path = self.item_file(folder, href)
+            written.append((href, text, facts, item, path, text.encode(collection.encoding)))
         # Durable before the index knows them (durable.py: one flush a batch).
         durable.write_batch(folder, [(path, raw) for *_, path, raw in written])
         for href, _, _, item, path, raw in written:
-            collection._write_item_cache(href, item, collection._cache_key(raw, os.stat(path)))
-        self._sync_directory(cache_folder)
+            collection.write_cached(href, item, collection.cache_key(raw, os.stat(path)))
+        self.sync_directory(cache_folder)
         with self.index.transaction():
             for href, text, facts, *_ in written:
                 if is_book:
@@ -614,12 +572,9 @@ class Storage(multifilesystem.Storage):
     def _stored_by_uid(self, sane_path: str, tag: str) -> Mapping[str, radicale_item.Item]:
         """The items of the collection about to be replaced, if it is a
         ``tag`` collection."""
-        folder = pathutils.path_to_filesystem(
-            self._get_collection_root_folder(), sane_path, self._is_collision_free)
-        if not os.path.isdir(folder):
+        if not os.path.isdir(self.folder_of(sane_path)):
             return {}
-        collection = self._collection_class(
-            self, pathutils.unstrip_path(sane_path, True))
+        collection = self.collection_at(sane_path)
         if collection.tag != tag:
             return {}
         return {item.uid: item for item in collection.get_all()}

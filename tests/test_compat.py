@@ -66,3 +66,65 @@ def test_put_reads_its_body_with_httputils_read_request_body():
     assert "httputils.read_request_body(" in inspect.getsource(radicale_put.ApplicationPartPut)
     assert "except RuntimeError" in inspect.getsource(radicale_put.ApplicationPartPut.do_PUT
                                                       .__wrapped__)
+
+
+# --- the storage's internals ----------------------------------------------------
+
+def test_radicale_has_the_storage_members_the_plugin_names():
+    from radicale.storage import multifilesystem
+
+    for name in ("_get", "_item_cache_hash", "_item_cache_mtime_and_size",
+                 "_item_cache_content", "_load_item_cache", "upload", "get_all"):
+        assert callable(getattr(multifilesystem.Collection, name)), name
+    assert "verify_href" in inspect.signature(multifilesystem.Collection._get).parameters
+    for name in ("_get_collection_root_folder", "_get_collection_cache_subfolder",
+                 "_makedirs_synced", "_sync_directory", "acquire_lock", "discover"):
+        assert callable(getattr(multifilesystem.Storage, name)), name
+
+
+def test_a_cache_miss_reaches_read_uncached_and_our_cache_entries_are_radicales(
+        app, client, storage_folder, monkeypatch):
+    """Radicale asks ``_load_item_cache`` on every item lookup; an entry
+    written by ``write_cached`` is one Radicale's own lookup accepts."""
+    import shutil
+
+    from radicale_kamin.storage import Collection
+
+    client.put("/anna/termine/a.ics", ics(event("a")))
+    shutil.rmtree(storage_folder / "collection-root" / "anna" / "termine" / ".Radicale.cache")
+    misses = []
+    original = Collection.read_uncached
+    monkeypatch.setattr(Collection, "read_uncached",
+                        lambda self, href, key: misses.append(href) or original(self, href, key))
+    assert client.get("/anna/termine/a.ics").status == 200
+    assert misses == ["a.ics"]
+    assert client.get("/anna/termine/a.ics").status == 200
+    assert misses == ["a.ics"]                 # the entry written on the miss was used
+
+
+def test_the_item_check_runs_before_radicale_prepares_a_put(client):
+    """A refusal from the check is Radicale's 400, before any storage call."""
+    from radicale import item as radicale_item
+
+    assert getattr(radicale_item.check_and_sanitize_items, "kamin_guarded", False)
+    put_source = inspect.getsource(radicale_put.prepare)
+    assert "radicale_item.check_and_sanitize_items(" in put_source
+    rule = event("r", "RRULE:FREQ=SECONDLY")
+    assert client.put("/anna/termine/r.ics", ics(rule)).status == 400
+
+
+def test_radicale_caches_logins_only_for_auth_types_it_knows(tmp_path):
+    from radicale.auth import htpasswd
+
+    configuration = load_config(tmp_path / "c")
+    assert configuration.get("auth", "type") == "radicale_kamin.auth"
+    assert htpasswd.Auth(compat.as_htpasswd(configuration))._cache_logins is True
+    assert "cache_logins" in inspect.getsource(htpasswd.Auth.__mro__[1].__init__)
+
+
+def test_report_prefilters_are_radicales():
+    import radicale.item.filter as radicale_filter
+
+    assert compat.simplify_prefilters is radicale_filter.simplify_prefilters
+    assert list(inspect.signature(compat.simplify_prefilters).parameters)[:2] == [
+        "filters", "collection_tag"]
