@@ -207,7 +207,14 @@ class CollectionBase(multifilesystem.Collection):
 
 
 class StorageBase(multifilesystem.Storage):
-    """Radicale's multifilesystem storage, its internals by name."""
+    """Radicale's multifilesystem storage, its internals by name. A
+    subclass names its collection class as ``collection_type``."""
+
+    collection_type = CollectionBase
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._collection_class = cls.collection_type
 
     @property
     def storage_folder(self) -> str:

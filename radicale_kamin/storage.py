@@ -310,7 +310,7 @@ def _prefilter_decides(row, start: int, end: int) -> bool:
 
 class Storage(compat.StorageBase):
 
-    _collection_class = Collection
+    collection_type = Collection
 
     def __init__(self, configuration) -> None:
         super().__init__(configuration)

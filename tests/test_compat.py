@@ -128,3 +128,11 @@ def test_report_prefilters_are_radicales():
     assert compat.simplify_prefilters is radicale_filter.simplify_prefilters
     assert list(inspect.signature(compat.simplify_prefilters).parameters)[:2] == [
         "filters", "collection_tag"]
+
+
+def test_storage_subclasses_set_radicales_collection_class():
+    from radicale_kamin.storage import Collection, Storage
+
+    assert Storage._collection_class is Collection
+    from radicale.storage.multifilesystem import discover
+    assert "self._collection_class(" in inspect.getsource(discover)

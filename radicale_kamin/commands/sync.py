@@ -39,7 +39,7 @@ def run(args) -> int:
         raise SystemExit("kamin sync: no subscription %s" % ", ".join(sorted(unknown)))
     now = dt.datetime.now(store.settings.timezone).replace(microsecond=0)
     failed = False
-    for outcome in sync_all(store, subscription_list, store._filesystem_folder, now,
+    for outcome in sync_all(store, subscription_list, store.storage_folder, now,
                             args.name, args.force):
         if outcome.status == "failed":
             failed = True
