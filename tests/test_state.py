@@ -1,0 +1,62 @@
+"""The durable state store: holds and leases outlive every rebuild of the
+side index, and its layout only ever migrates forward."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from radicale_kamin.state import STATE_FILE, StateStore
+
+
+def test_a_hold_is_kept_until_it_expires(tmp_path):
+    state = StateStore(str(tmp_path))
+    state.hold("h1", "anna/termine", 100, 200, until=500, holder="assistant")
+    assert [h["id"] for h in state.active_holds("anna/termine", 150, 160, now=400)] == ["h1"]
+    assert state.active_holds("anna/termine", 200, 300, now=400) == []     # another time
+    assert state.get_hold("h1", now=499)["holder"] == "assistant"
+    assert state.active_holds("anna/termine", 150, 160, now=500) == []     # expired
+    assert state.get_hold("h1", now=500) is None
+
+
+def test_state_survives_a_new_store_on_the_same_folder(tmp_path):
+    StateStore(str(tmp_path)).lease("+4989123456", "a1", "assistant", until=1000)
+    again = StateStore(str(tmp_path))
+    assert list(again.active_leases(now=10)) == ["+4989123456"]
+    assert again.release(uid="a1") == 1
+    assert again.active_leases(now=10) == {}
+
+
+def test_a_failed_transaction_leaves_nothing(tmp_path):
+    state = StateStore(str(tmp_path))
+    with pytest.raises(RuntimeError):
+        with state.transaction() as db:
+            state.lease("+491", "a", "x", until=100, db=db)
+            raise RuntimeError("the call was not handed out")
+    assert state.active_leases(now=0) == {}
+
+
+def test_a_newer_layout_is_refused_not_overwritten(tmp_path):
+    StateStore(str(tmp_path)).hold("h", "c", 1, 2, 3, "u")
+    with sqlite3.connect(str(tmp_path / STATE_FILE)) as db:
+        db.execute("UPDATE meta SET value='99' WHERE key='version'")
+    with pytest.raises(sqlite3.DatabaseError, match="newer version"):
+        StateStore(str(tmp_path)).get_hold("h", 0)
+    with sqlite3.connect(str(tmp_path / STATE_FILE)) as db:
+        assert db.execute("SELECT count(*) FROM holds").fetchone() == (1,)
+
+
+def test_threads_share_the_pool_without_losing_writes(tmp_path):
+    state = StateStore(str(tmp_path), pool_size=2)
+
+    def lease(number):
+        state.lease("+49%d" % number, "u%d" % number, "assistant", until=10_000)
+
+    threads = [threading.Thread(target=lease, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(state.active_leases(now=0)) == 20
