@@ -8,7 +8,10 @@ call from being handed to a second assistant. Rebuilding the index must not
 drop them, so they live here, in ``kamin-state.sqlite`` beside the index:
 
 * never rebuilt — a newer layout is reached by migrations that keep the
-  rows (``_MIGRATIONS``, applied in order, the version in ``meta``);
+  rows. Each concern (holds and leases here; settings, the change log,
+  the webhook outbox in their own modules) registers its own list of
+  migrations under a name (``register_schema``), applied in order, its
+  version kept in ``meta`` — so concerns grow independently;
 * ``synchronous=FULL``: what was acknowledged survives a power loss;
 * shared by every server process (SQLite's locking), each request borrowing
   a connection from a small pool for as long as it needs one.
@@ -25,9 +28,20 @@ from typing import Iterator, Optional
 
 STATE_FILE = "kamin-state.sqlite"
 
-# Each entry brings the store from version i to i + 1; never edit one that
-# has shipped — add the next.
-_MIGRATIONS = (
+# name → migrations; entry i brings that concern from version i to i + 1.
+# Never edit one that has shipped — add the next.
+_SCHEMAS: dict[str, tuple[str, ...]] = {}
+
+
+def register_schema(name: str, migrations: tuple[str, ...]) -> None:
+    """Declare a concern's tables (at import time of its module)."""
+    known = _SCHEMAS.get(name)
+    if known is not None and known != migrations:
+        raise ValueError("state schema %r declared twice" % name)
+    _SCHEMAS[name] = migrations
+
+
+register_schema("bookings", (
     """
     CREATE TABLE holds (
         id TEXT PRIMARY KEY,
@@ -45,7 +59,7 @@ _MIGRATIONS = (
         until INTEGER NOT NULL
     );
     """,
-)
+))
 
 
 class StateStore:
@@ -54,7 +68,7 @@ class StateStore:
     def __init__(self, folder: str, pool_size: int = 8):
         self.path = os.path.join(folder, STATE_FILE)
         self._idle: "queue.LifoQueue[sqlite3.Connection]" = queue.LifoQueue(pool_size)
-        self._migrated = False
+        self._migrated = 0              # how many schemas this process checked
         self._lock = threading.Lock()
 
     # --- connections ----------------------------------------------------------
@@ -69,27 +83,32 @@ class StateStore:
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
         with self._lock:
-            if self._migrated:
+            if self._migrated == len(_SCHEMAS):
                 return
             connection.execute("BEGIN IMMEDIATE")
             try:
                 connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-                row = connection.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-                version = int(row[0]) if row else 0
-                if version > len(_MIGRATIONS):
-                    raise sqlite3.DatabaseError(
-                        "%s is of a newer version (%d) than this plugin knows (%d)"
-                        % (self.path, version, len(_MIGRATIONS)))
-                for script in _MIGRATIONS[version:]:
-                    for statement in (s for s in script.split(";") if s.strip()):
-                        connection.execute(statement)
-                connection.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)",
-                                   (str(len(_MIGRATIONS)),))
+                for name, migrations in sorted(_SCHEMAS.items()):
+                    self._migrate_schema(connection, name, migrations)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
-            self._migrated = True
+            self._migrated = len(_SCHEMAS)
+
+    def _migrate_schema(self, connection: sqlite3.Connection, name: str,
+                        migrations: tuple[str, ...]) -> None:
+        key = "version:" + name
+        row = connection.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(migrations):
+            raise sqlite3.DatabaseError(
+                "%s: %s is of a newer version (%d) than this plugin knows (%d)"
+                % (self.path, name, version, len(migrations)))
+        for script in migrations[version:]:
+            for statement in (s for s in script.split(";") if s.strip()):
+                connection.execute(statement)
+        connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, str(len(migrations))))
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:

@@ -41,7 +41,7 @@ def test_a_failed_transaction_leaves_nothing(tmp_path):
 def test_a_newer_layout_is_refused_not_overwritten(tmp_path):
     StateStore(str(tmp_path)).hold("h", "c", 1, 2, 3, "u")
     with sqlite3.connect(str(tmp_path / STATE_FILE)) as db:
-        db.execute("UPDATE meta SET value='99' WHERE key='version'")
+        db.execute("UPDATE meta SET value='99' WHERE key='version:bookings'")
     with pytest.raises(sqlite3.DatabaseError, match="newer version"):
         StateStore(str(tmp_path)).get_hold("h", 0)
     with sqlite3.connect(str(tmp_path / STATE_FILE)) as db:
@@ -60,3 +60,17 @@ def test_threads_share_the_pool_without_losing_writes(tmp_path):
     for thread in threads:
         thread.join()
     assert len(state.active_leases(now=0)) == 20
+
+
+def test_a_concern_registered_later_gets_its_tables(tmp_path):
+    from radicale_kamin import state as state_module
+
+    store = StateStore(str(tmp_path))
+    store.hold("h", "c", 1, 2, 3, "u")
+    state_module.register_schema("test-notes", ("CREATE TABLE test_notes (text TEXT)",))
+    try:
+        with store.connection() as db:
+            db.execute("INSERT INTO test_notes VALUES ('x')")
+            assert db.execute("SELECT count(*) FROM holds").fetchone() == (1,)
+    finally:
+        del state_module._SCHEMAS["test-notes"]
