@@ -23,7 +23,7 @@ CONFIG = schemathesis.Config.from_dict({
     "seed": 20261201,
     "base-url": "http://localhost/.web/kamin/api",
     "auth": {"basic": {"username": "assistant", "password": "assistant-demo"}},
-    "generation": {"mode": "all", "max-examples": 40, "deterministic": True,
+    "generation": {"mode": "all", "max-examples": 100, "deterministic": True,
                    "database": "none"},
     "phases": {"stateful": {"enabled": False}},
 })

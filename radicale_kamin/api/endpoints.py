@@ -187,11 +187,3 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         get_openapi, (200, Document, "the OpenAPI document of the API")),
 )
 
-
-def by_path() -> dict[str, list[Endpoint]]:
-    """The endpoints grouped by path, in table order."""
-    grouped: dict[str, list[Endpoint]] = {}
-    for endpoint in ENDPOINTS:
-        grouped.setdefault(endpoint.path, []).append(endpoint)
-    return grouped
-

@@ -16,9 +16,7 @@ from radicale_kamin.api.fields import (Day, Instant, Minutes, Moment, Name, Part
                                        query_int,
                                        QueryBool, Text, Token, Work)
 
-Outcome = Literal["confirmed", "rebooked", "callback", "unreached", "rejected", "sms-sent",
-                  "formblatt-received"]
-assert Outcome.__args__ == calls.OUTCOMES         # one list of outcomes
+Outcome = Literal[calls.OUTCOMES]                 # type: ignore[valid-type]  # the rules' list
 
 
 class RequestPart(BaseModel):
@@ -28,7 +26,9 @@ class RequestPart(BaseModel):
 
 class Answer(BaseModel):
     """An answer: written as the handler built it (fields never set are left
-    out, so optional fields appear only where they apply)."""
+    out, so optional fields appear only where they apply). Docstrings of
+    answer and body models are descriptions in the OpenAPI document
+    (Markdown)."""
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -162,21 +162,21 @@ class Conflict(Answer):
 
 
 class Error(Answer):
-    """Every refusal: ``error`` says why in plain words."""
+    """Every refusal: `error` names the field and the problem in plain words."""
     error: str
-    etag: Optional[str] = Field(None, description="the entry's current ETag (409 of a changed "
-                                                  "entry)")
-    calendars: Optional[list[str]] = Field(None, description="the calendars holding the UID "
-                                                             "(409 of an ambiguous UID)")
-    conflict: Optional[Conflict] = Field(None, description=(
+    # Present only where they apply, never null.
+    etag: str = Field(None, description="the entry's current ETag (409 of a changed entry)")
+    calendars: list[str] = Field(None, description="the calendars holding the UID (409 of an "
+                                                   "ambiguous UID)")
+    conflict: Conflict = Field(None, description=(
         "the busy time that takes the requested slot (409 of bookings, holds, moves, rebooked)"))
-    allow: Optional[list[str]] = Field(None, description="the methods the path takes (405)")
+    allow: list[str] = Field(None, description="the methods the path takes (405)")
 
 
 class Staff(Answer):
-    """One staff member per user. ``id`` is the user name and never changes
+    """One staff member per user. `id` is the user name and never changes
     when the user makes another calendar; busy time comes from all of
-    ``calendars``; bookings go into ``calendar`` (kamin_booking_calendars,
+    `calendars`; bookings go into `calendar` (kamin_booking_calendars,
     else the user's calendar termine, else the first)."""
     id: str = Field(examples=["anna"])
     name: str = Field(examples=["Anna"])
@@ -353,4 +353,5 @@ class Subscriptions(Answer):
 
 class Document(RootModel[dict[str, Any]]):
     """The OpenAPI document itself."""
+    model_config = ConfigDict(json_schema_extra={"additionalProperties": True})
 

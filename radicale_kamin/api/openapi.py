@@ -135,13 +135,18 @@ def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _tidy(schema: Any) -> Any:
-    """Without pydantic's generated titles, and without a ``default: null``
-    where null is not a value the field takes (fields left out)."""
+    """Without pydantic's generated titles, without a ``default: null`` where
+    null is not a value the field takes (fields left out), and alike from
+    every pydantic version the package takes."""
     if isinstance(schema, list):
         return [_tidy(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
     tidy = {key: _tidy(value) for key, value in schema.items() if key != "title"}
+    if len(tidy.get("allOf", ())) == 1 and "$ref" in tidy["allOf"][0]:
+        tidy.update(tidy.pop("allOf")[0])   # pydantic < 2.9 wraps a described $ref
+    if "$ref" in tidy:
+        tidy = {"$ref": tidy.pop("$ref"), **tidy}
     if "properties" in schema:      # "title" may be a field's name
         tidy["properties"] = {name: _tidy(value) for name, value in schema["properties"].items()}
     if tidy.get("default", ...) is None and not _admits_null(tidy):
