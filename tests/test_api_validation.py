@@ -288,3 +288,32 @@ def test_the_openapi_document_is_served(assistant):
     assert served == json.loads(json.dumps(document(ENDPOINTS)))
     assert served["openapi"].startswith("3.1")
     assert "/bookings" in served["paths"] and "/openapi.json" in served["paths"]
+
+
+@pytest.mark.parametrize("now", ["1970-01-01T00:00:00+14:00", "2199-12-31T23:59:59-14:00",
+                                 "1970-01-01", "2199-12-31"])
+@pytest.mark.parametrize("path", ["due-calls?lease=false", "data-missing", "follow-up",
+                                  "subscriptions", "buildings/LG-r", "staff"])
+def test_any_moment_the_schema_takes_is_answered(client, assistant, now, path):
+    assert client.put(CAL + "d.ics", ics("\n".join([
+        "UID:d", "DTSTAMP:20261101T100000Z", "DTSTART;VALUE=DATE:20261228", "SUMMARY:Frist",
+        "X-KAMIN-KIND:deadline", "X-KAMIN-BUILDING:LG-r", *CUSTOMER[1:]]))).status == 201
+    separator = "&" if "?" in path else "?"
+    response = assistant.get(API + path + separator + q(now=now))
+    assert response.status in (200, 400), response.text
+    if path != "staff":
+        assert response.status == 200, response.text
+    else:
+        assert error(response).startswith("unknown query parameter now")
+
+
+@pytest.mark.parametrize("path,body", [
+    ("calls/r/outcome", {"outcome": "callback", "at": "2199-12-31T23:59:59-14:00"}),
+    ("calls/r/outcome", {"outcome": "rebooked", "start": "2199-12-30T10:00"}),
+    ("bookings/r/move", {"start": "2199-12-31T15:00"}),
+    ("holds", {"start": "2199-12-31T15:00", "duration": 600, "staff": "anna"}),
+    ("bookings", {"start": "2199-12-31T15:00", "duration": 600, "staff": "anna"}),
+])
+def test_a_far_but_valid_start_is_answered(assistant, path, body):
+    response = post(assistant, path, body, now="2199-12-01T10:00:00+01:00")
+    assert response.status in (200, 201, 400, 409), response.text

@@ -13,8 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from radicale_kamin import calls
 from radicale_kamin.api.fields import (Day, Instant, Minutes, Moment, Name, Part, PathSegment,
-                                       query_int,
-                                       QueryBool, Text, Token, Work)
+                                       QueryBool, Text, Token, Work, query_int)
 
 Outcome = Literal[calls.OUTCOMES]                 # type: ignore[valid-type]  # the rules' list
 
@@ -82,7 +81,8 @@ class SlotsQuery(NowQuery):
         "a building id: slots inside its open Feuerstättenbescheid window, near days first"))
     part: Optional[Part] = None
     work: Optional[Work] = Field(None, description=(
-        "the work the slot is for; a feuerstaettenschau starts no sooner than its notice of "
+        "the work the slot is for (German spellings like Feuerstättenschau are accepted "
+        "too); a feuerstaettenschau starts no sooner than its notice of "
         "kamin_feuerstaettenschau_notice_days working days"))
 
     @model_validator(mode="after")
