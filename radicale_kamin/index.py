@@ -604,6 +604,67 @@ class SideIndex:
             " AND start < ?", (calendar, high)).fetchall()
         return single + recurring
 
+    # --- queries of the JSON API --------------------------------------------
+    # Each names what the API asks; the rules (calls.py) decide exactly
+    # from the rows, so a query may return a superset.
+
+    def _in_calendars(self, calendars: Sequence[str], where: str,
+                      parameters: Sequence = ()) -> list[sqlite3.Row]:
+        if not calendars:
+            return []
+        return self.rows("calendar IN (%s) AND (%s)" % (",".join("?" * len(calendars)), where),
+                         (*calendars, *parameters))
+
+    def entry(self, calendar: str, href: str) -> Optional[sqlite3.Row]:
+        """The row of one file, or None."""
+        return self.db.execute("SELECT * FROM items WHERE calendar=? AND href=?",
+                               (calendar, href)).fetchone()
+
+    def entries_with_uid(self, calendars: Sequence[str], uid: str) -> list[sqlite3.Row]:
+        """Every row of ``uid`` in ``calendars`` (one per calendar holding it)."""
+        return self._in_calendars(calendars, "uid = ?", (uid,))
+
+    def building_entries(self, calendars: Sequence[str], building: str) -> list[sqlite3.Row]:
+        """The valid entries of a building (X-KAMIN-BUILDING) in ``calendars``."""
+        return self._in_calendars(calendars, "valid AND building = ?", (building,))
+
+    def has_deadline(self, calendars: Sequence[str], building: str) -> bool:
+        """Whether a building has a deadline entry in ``calendars``."""
+        return bool(self._in_calendars(calendars, "kind = 'deadline' AND building = ?",
+                                       (building,)))
+
+    def _listable(self, calendars: Sequence[str], where: str,
+                  parameters: Sequence = ()) -> list[sqlite3.Row]:
+        """Rows for an office list: valid, dated, and no deadline a booking
+        settles (``settle_pending`` decides those first)."""
+        self.settle_pending()
+        return self._in_calendars(
+            calendars, "valid AND start IS NOT NULL AND NOT (kind = 'deadline' AND settled)"
+            " AND (%s)" % where, parameters)
+
+    def data_missing_candidates(self, calendars: Sequence[str],
+                                orange_states: Sequence[str]) -> list[sqlite3.Row]:
+        """Entries that may be on GET data-missing: orange ones, and deadlines
+        without phone not yet answered, notified or proven by a Formblatt."""
+        return self._listable(
+            calendars, "state IN (%s) OR (kind = 'deadline' AND phone IS NULL AND outcome IS NULL"
+            " AND notified IS NULL AND formblatt IS NULL)" % ",".join("?" * len(orange_states)),
+            tuple(orange_states))
+
+    def follow_up_candidates(self, calendars: Sequence[str], formblatt_before: int,
+                             notice_works: Sequence[str]) -> list[sqlite3.Row]:
+        """Entries that may be on GET follow-up: rejected, callback, failed
+        attempts, deadlines due before ``formblatt_before`` without a
+        Formblatt, and unanswered appointments of a work that needs notice."""
+        works = ",".join("?" * len(notice_works)) or "NULL"
+        return self._listable(
+            calendars,
+            "kind IN ('internal', 'deadline') AND (outcome IN ('rejected', 'callback')"
+            " OR state IN ('rejected', 'callback') OR attempts > 0"
+            " OR (kind = 'deadline' AND formblatt IS NULL AND start <= ?)"
+            " OR (kind = 'internal' AND outcome IS NULL AND work IN (%s)))" % works,
+            (formblatt_before, *notice_works))
+
     # --- contacts (vCards of address books) ----------------------------------
 
     def update_contact(self, addressbook: str, href: str, facts) -> None:

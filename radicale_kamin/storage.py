@@ -107,6 +107,9 @@ PLUGIN_CONFIG_SCHEMA = {
         "kamin_booking_calendars": _option(
             "", "the calendar bookings go into, per staff member, e.g. anna: /anna/arbeit/ "
             "(default: the user's calendar termine, else their first calendar)"),
+        "kamin_admins": _option(
+            "", "user names of the admins (the master, the office), comma-separated: they may "
+            "release any hold"),
     },
 }
 

@@ -1,5 +1,5 @@
 """The web plugin: Radicale's own web page, plus the plugin's JSON API under
-``/.web/kamin/api/`` (``api.py``).
+``/.web/kamin/api/`` (the package ``radicale_kamin.api``).
 
 ``[web] type = radicale_kamin.web``.
 """

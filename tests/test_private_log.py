@@ -49,7 +49,7 @@ def test_an_unexpected_error_keeps_its_scrubbed_traceback(app, client, info_log,
     response = Client(app, "assistant").get("/.web/kamin/api/due-calls?now=2026-11-30T10:00")
     assert response.status == 500
     assert "Traceback (most recent call last)" in info_log.text
-    assert "api.py" in info_log.text and "ValueError" in info_log.text
+    assert "radicale_kamin/api/" in info_log.text and "ValueError" in info_log.text
     assert "Obermüller" not in info_log.text and "9876543" not in info_log.text
 
 

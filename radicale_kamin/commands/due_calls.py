@@ -37,8 +37,8 @@ def run(args) -> int:
     calendars = [c for c in api.index.calendars_on_disk() if api.is_staff(c)]
     due, etags = api.due_calls(calendars, now, lease_holder=None)
     if args.json:
-        print(json.dumps({"now": now.isoformat(), "calls": [api.call_json(c, etags) for c in due]},
-                         ensure_ascii=False, indent=2))
+        answer = [api.call_json(c, etags).model_dump(mode="json") for c in due]
+        print(json.dumps({"now": now.isoformat(), "calls": answer}, ensure_ascii=False, indent=2))
         return 0
     local = now.astimezone(api.timezone)
     print("Fällige Anrufe am %s" % local.strftime("%d.%m.%Y %H:%M"))
