@@ -16,8 +16,8 @@ import random
 import statistics
 import time
 
-from radicale_kamin.address import normalise
-from radicale_kamin.postcodes import table
+from radicale_kamin.address.verdict import normalise
+from radicale_kamin.address.postcodes import table
 
 STREETS = ["Hauptstr.", "hauptstrasse", "Karl-Marx-Str", "Am Markt", "Str. des 17. Juni", "Lindenweg",
            "Bahnhofstraße", "Schillerstr", "Alte Dorfstrasse", "Goethestraße", "Im Winkel"]

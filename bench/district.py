@@ -24,7 +24,7 @@ number).
 
 Every entry is written as the plugin stores it: the client's text in
 vobject's canonical property order (what Radicale hands the storage), then
-``radicale_kamin.profile.derive_text`` (state, colour, categories,
+``radicale_kamin.entries.profile.derive_text`` (state, colour, categories,
 normalised phone and address). The address/phone normalisation is memoised
 per (address, phone) while generating — it is a pure function and each
 building's pair repeats in every entry; a sample of entries is re-derived
@@ -50,8 +50,8 @@ from zoneinfo import ZoneInfo
 import holidays
 import vobject
 
-from radicale_kamin import entry as kamin_entry
-from radicale_kamin import profile
+from radicale_kamin.entries import entry as kamin_entry
+from radicale_kamin.entries import profile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BERLIN = ZoneInfo("Europe/Berlin")

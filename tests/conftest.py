@@ -135,7 +135,7 @@ def event(uid: str, *lines: str, start: str = "20261207T090000Z",
 
 def props(text: str, name: str) -> list[str]:
     """Values of property ``name`` in ``text`` (unfolded, params dropped)."""
-    from radicale_kamin import icslines
+    from radicale_kamin.entries import icslines
     found = []
     for raw in icslines.unfold(text):
         line = icslines.parse_line(raw)

@@ -1,6 +1,6 @@
 """The normaliser end to end: canonical parts and verdict (ADDRESS-RULES.md)."""
 
-from radicale_kamin.address import normalise
+from radicale_kamin.address.verdict import normalise
 
 PHONE = "0351 1234567"
 

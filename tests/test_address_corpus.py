@@ -77,7 +77,7 @@ def field_of(result: Any, field: str) -> Any:
 
 def judge(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Run the normaliser over every record and score it against the corpus."""
-    from radicale_kamin.address import normalise
+    from radicale_kamin.address.verdict import normalise
 
     field_right: Counter[str] = Counter()
     failures = []

@@ -8,7 +8,7 @@ import pytest
 from radicale import Application
 
 from conftest import Client, event, ics, load_config
-from radicale_kamin.wsgi import ReadableRefusals
+from radicale_kamin.server.wsgi import ReadableRefusals
 
 CAL = "/anna/termine/"
 CUSTOMER = ("X-KAMIN-CUSTOMER:Hildegard Obermüller", "X-KAMIN-PHONE:0171 9876543",

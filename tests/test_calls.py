@@ -1,4 +1,4 @@
-"""The calling rules (``radicale_kamin.calls``) with explicit times.
+"""The calling rules (``radicale_kamin.schedule.calls``) with explicit times.
 
 Every moment is Europe/Berlin wall-clock time unless a test says otherwise.
 Calendar facts used below: 2026-11-26 is a Thursday, 2026-01-06 (Heilige
@@ -12,11 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from radicale_kamin.calls import (
-    ASAP, CALL_RULES, FOLLOW_UPS, Candidate, CallSettings, add_calling_hours, apply_outcome,
-    data_missing, due_at, due_calls, due_window, earliest_start, follow_up, follow_up_reason,
-    formblatt_due, is_calling_time, is_holiday, next_calling_time, next_window_start,
-    notice_deadline, notice_problem, record_outcome, retry_time)
+from radicale_kamin.schedule.calls import (ASAP, CALL_RULES, FOLLOW_UPS, Candidate, CallSettings, add_calling_hours, apply_outcome, data_missing, due_at, due_calls, due_window, earliest_start, follow_up, follow_up_reason, formblatt_due, is_calling_time, is_holiday, next_calling_time, next_window_start, notice_deadline, notice_problem, record_outcome, retry_time)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.timezone.utc

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import FIXTURES, Client
-from radicale_kamin import icslines
+from radicale_kamin.entries import icslines
 
 API = "/.web/kamin/api/"
 CAL = "/anna/termine/"

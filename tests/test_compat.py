@@ -1,4 +1,4 @@
-"""Contract tests for ``radicale_kamin.compat``: each pins one assumption
+"""Contract tests for ``radicale_kamin.server.compat``: each pins one assumption
 about Radicale's internals, so an upgrade that breaks one names it."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from radicale import Application
 from radicale.app import put as radicale_put
 
 from conftest import Client, event, ics, load_config
-from radicale_kamin import compat
+from radicale_kamin.server import compat
 
 
 def test_put_is_answered_by_application_part_put_do_put():
@@ -88,7 +88,7 @@ def test_a_cache_miss_reaches_read_uncached_and_our_cache_entries_are_radicales(
     written by ``write_cached`` is one Radicale's own lookup accepts."""
     import shutil
 
-    from radicale_kamin.storage import Collection
+    from radicale_kamin.server.storage import Collection
 
     client.put("/anna/termine/a.ics", ics(event("a")))
     shutil.rmtree(storage_folder / "collection-root" / "anna" / "termine" / ".Radicale.cache")
@@ -131,7 +131,7 @@ def test_report_prefilters_are_radicales():
 
 
 def test_storage_subclasses_set_radicales_collection_class():
-    from radicale_kamin.storage import Collection, Storage
+    from radicale_kamin.server.storage import Collection, Storage
 
     assert Storage._collection_class is Collection
     from radicale.storage.multifilesystem import discover

@@ -17,7 +17,7 @@ import pytest
 import vobject
 
 from conftest import ROOT
-from radicale_kamin import durable
+from radicale_kamin.server import durable
 
 KAMIN = str(pathlib.Path(sys.executable).with_name("kamin"))
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from radicale_kamin.entry import Contact, Entry, EntryRejected, Settings, as_entry, derive
+from radicale_kamin.entries.entry import Contact, Entry, EntryRejected, Settings, as_entry, derive
 
 GOOD = dict(location="Hauptstraße 12, 80331 München", phone="089 123456")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from radicale_kamin import icslines
+from radicale_kamin.entries import icslines
 
 
 def test_unfold_joins_continuations_for_crlf_and_lf():

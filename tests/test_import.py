@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import FIXTURES, ROOT, Client, prop
-from radicale_kamin import importer
+from radicale_kamin.importing import run as importer
 from radicale_kamin.importing import read_file
 from ziv_fixture import build_ziv
 

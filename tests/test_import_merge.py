@@ -22,7 +22,8 @@ import recurring_ical_events
 import icalendar
 
 from conftest import FIXTURES, ROOT, Client, prop, props
-from radicale_kamin import icslines, importer
+from radicale_kamin.entries import icslines
+from radicale_kamin.importing import run as importer
 from radicale_kamin.importing import read_file
 from ziv_fixture import build_ziv, district_rows, write
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from radicale_kamin.address import normalise
+from radicale_kamin.address.verdict import normalise
 from radicale_kamin.importing import ADDRESS_KEYS, UnreadableFile, detect_format, read_file
 from radicale_kamin.importing.columns import field_for, map_headers
 from radicale_kamin.importing.csvfile import detect_delimiter, read_csv

@@ -8,7 +8,7 @@ import pytest
 from radicale import Application
 
 from conftest import Client, event, ics, load_config
-from radicale_kamin.facts import item_facts
+from radicale_kamin.entries.facts import item_facts
 
 CAL = "/anna/termine/"
 
@@ -304,7 +304,7 @@ def test_plain_reading_gives_radicales_own_facts(body):
     """What the storage caches without vobject — UID, component, time range
     — equals what Radicale computes with vobject."""
     from radicale import item as radicale_item
-    from radicale_kamin.facts import plain_item
+    from radicale_kamin.entries.facts import plain_item
     text = ics(body, timezone=True)
     vobject_item, = radicale_item.read_components(text)
     item = radicale_item.Item(collection_path="anna/termine", vobject_item=vobject_item)
@@ -324,7 +324,7 @@ def test_plain_reading_gives_radicales_own_facts(body):
     "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20261102T080000Z\r\n",
 ])
 def test_items_only_vobject_can_read_are_not_plain(text):
-    from radicale_kamin.facts import plain_item
+    from radicale_kamin.entries.facts import plain_item
     assert plain_item(text) is None
     try:
         assert not item_facts(text).plain
@@ -362,8 +362,8 @@ def _row(calendar, href, text):
 
 
 def test_settled_deadlines_per_building_whichever_calendar_holds_the_booking():
-    from radicale_kamin.calls import CallSettings
-    from radicale_kamin.facts import settled_deadlines
+    from radicale_kamin.schedule.calls import CallSettings
+    from radicale_kamin.entries.facts import settled_deadlines
 
     def deadline(uid, building):
         return ics("UID:%s\nDTSTAMP:20261101T100000Z\nDTSTART;VALUE=DATE:20261228\n"
@@ -400,7 +400,7 @@ def test_an_index_file_replaced_in_place_is_checked_again(tmp_path):
     """Connections after the first only read the index's version; a file
     emptied in place (same inode) is noticed and set up again."""
     import threading
-    from radicale_kamin.index import INDEX_FILE, SideIndex
+    from radicale_kamin.server.index import INDEX_FILE, SideIndex
     (tmp_path / "collection-root").mkdir()
     first = SideIndex(str(tmp_path), str(tmp_path / "collection-root"))
     assert first.rows() == []

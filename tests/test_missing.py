@@ -1,10 +1,10 @@
-"""What the office must ask for (``radicale_kamin.missing``): every reason
+"""What the office must ask for (``radicale_kamin.address.missing``): every reason
 code of the address verdict maps to the contract's field names."""
 
 import pytest
 
-from radicale_kamin.address import REASON_TEXTS, normalise
-from radicale_kamin.missing import BY_REASON, FIELDS, missing_data
+from radicale_kamin.address.verdict import REASON_TEXTS, normalise
+from radicale_kamin.address.missing import BY_REASON, FIELDS, missing_data
 
 
 def test_every_reason_code_of_the_verdict_has_a_row():

@@ -1,10 +1,10 @@
-"""Phone numbers in an entry's notes (``radicale_kamin.notes``): what staff
+"""Phone numbers in an entry's notes (``radicale_kamin.entries.notes``): what staff
 type into DESCRIPTION or behind the address in LOCATION, table by table."""
 
 import pytest
 
-from radicale_kamin.address import normalise
-from radicale_kamin.notes import location_keeping_phone, phone_in_notes, phone_tail
+from radicale_kamin.address.verdict import normalise
+from radicale_kamin.entries.notes import location_keeping_phone, phone_in_notes, phone_tail
 
 # Notes as staff write them → the E.164 number taken (labelled numbers only).
 LABELLED = [

@@ -1,6 +1,6 @@
 """Phone rules P1–P4 of ADDRESS-RULES.md."""
 
-from radicale_kamin.phone import find_phone, parse_phone, split_run
+from radicale_kamin.address.phone import find_phone, parse_phone, split_run
 
 
 def test_national_number_becomes_e164():

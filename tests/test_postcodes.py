@@ -3,9 +3,9 @@
 import gzip
 from importlib import resources
 
-from radicale_kamin.names import fold, within_one_edit
-from radicale_kamin.places import resolve
-from radicale_kamin.postcodes import table
+from radicale_kamin.address.names import fold, within_one_edit
+from radicale_kamin.address.places import resolve
+from radicale_kamin.address.postcodes import table
 
 
 def test_table_ships_inside_the_package_and_is_compact():

@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from conftest import Client, event, ics
-from radicale_kamin import calls
+from radicale_kamin.schedule import calls
 
 CAL = "/anna/termine/"
 SECRET = "Hildegard Obermüller, 0171 9876543"

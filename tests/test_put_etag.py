@@ -17,7 +17,7 @@ import requests
 
 import servers
 from conftest import Client, event, ics, prop
-from radicale_kamin import wsgi
+from radicale_kamin.server import wsgi
 
 CAL = "/anna/termine/"
 INTERNAL = ("X-KAMIN-KIND:internal", "X-KAMIN-PHONE:0911 123456",

@@ -5,7 +5,7 @@ import pytest
 import vobject
 
 from conftest import event, ics
-from radicale_kamin.recurrence import RecurrenceRejected, check_recurrence
+from radicale_kamin.schedule.recurrence import RecurrenceRejected, check_recurrence
 
 
 def vevent(*lines, start="DTSTART:20261201T100000Z"):
@@ -66,7 +66,7 @@ def test_invalid_rule_is_refused():
 
 def test_probe_finds_leap_day_offset_exactly():
     import datetime as dt
-    from radicale_kamin.recurrence import first_occurrence_offset
+    from radicale_kamin.schedule.recurrence import first_occurrence_offset
     start = dt.datetime(2026, 12, 1, 10)
     offset = first_occurrence_offset("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", start)
     assert start + offset == dt.datetime(2028, 2, 29, 10)
@@ -74,7 +74,7 @@ def test_probe_finds_leap_day_offset_exactly():
 
 def test_probe_keeps_weekday_pattern():
     import datetime as dt
-    from radicale_kamin.recurrence import first_occurrence_offset
+    from radicale_kamin.schedule.recurrence import first_occurrence_offset
     start = dt.datetime(2026, 11, 28, 9)   # a Saturday
     offset = first_occurrence_offset("FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13", start)
     assert start + offset == dt.datetime(2027, 8, 13, 9)

@@ -21,8 +21,8 @@ import requests
 
 from conftest import ROOT, Client, event, ics, prop
 from servers import BIN, free_port, running, start, stop, write_config
-from radicale_kamin import serve
-from radicale_kamin.wsgi import kamin_application, path_as_text
+from radicale_kamin.server import serve
+from radicale_kamin.server.wsgi import kamin_application, path_as_text
 
 KAMIN = str(BIN / "kamin")
 RADICALE = str(BIN / "radicale")

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from radicale_kamin.state import STATE_FILE, StateStore
+from radicale_kamin.server.state import STATE_FILE, StateStore
 
 
 def test_a_hold_is_kept_until_it_expires(tmp_path):
@@ -63,7 +63,7 @@ def test_threads_share_the_pool_without_losing_writes(tmp_path):
 
 
 def test_a_concern_registered_later_gets_its_tables(tmp_path):
-    from radicale_kamin import state as state_module
+    from radicale_kamin.server import state as state_module
 
     store = StateStore(str(tmp_path))
     store.hold("h", "c", 1, 2, 3, "u")

@@ -17,8 +17,8 @@ import pytest
 from radicale import Application
 
 from conftest import FIXTURES, ROOT, Client, load_config, prop
-from radicale_kamin.subscriptions import Subscription
-from radicale_kamin.syncing import load_states, sync_all
+from radicale_kamin.feeds.subscriptions import Subscription
+from radicale_kamin.feeds.sync import load_states, sync_all
 
 FEEDS = FIXTURES / "feeds"
 NOW = dt.datetime(2026, 7, 1, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))

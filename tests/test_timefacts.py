@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from radicale_kamin import icslines, timefacts
+from radicale_kamin.entries import icslines, timefacts
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.timezone.utc

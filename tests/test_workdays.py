@@ -1,4 +1,4 @@
-"""Working days and the Feuerstättenschau notice (``radicale_kamin.workdays``).
+"""Working days and the Feuerstättenschau notice (``radicale_kamin.schedule.workdays``).
 
 Calendar facts: 2026-12-07 is a Monday; Good Friday 2026 is 3 April and
 Easter Monday 6 April; 2026-01-06 (Heilige Drei Könige) is a Tuesday, a
@@ -9,8 +9,8 @@ import datetime as dt
 
 import pytest
 
-from radicale_kamin.calls import CallSettings
-from radicale_kamin.workdays import first_day_after_notice, is_working_day, working_days_before
+from radicale_kamin.schedule.calls import CallSettings
+from radicale_kamin.schedule.workdays import (first_day_after_notice, is_working_day, working_days_before)
 
 BY = CallSettings()
 BE = CallSettings(bundesland="BE")

@@ -10,9 +10,8 @@ import icalendar
 import pytest
 from dateutil import rrule
 
-from radicale_kamin.calls import CallSettings
-from radicale_kamin.workhours import (DEFAULT_WORKING_HOURS, WorkingHours, parse_working_hours,
-                                      to_vavailability, working_day_settings)
+from radicale_kamin.schedule.calls import CallSettings
+from radicale_kamin.schedule.workhours import (DEFAULT_WORKING_HOURS, WorkingHours, parse_working_hours, to_vavailability, working_day_settings)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Optional
 
 import radicale.item as radicale_item
 
-from radicale_kamin import profile
+from radicale_kamin.entries import profile
 from radicale_kamin.api.busy import check_free, check_free_for_entry
 from radicale_kamin.api.errors import ApiError
 from radicale_kamin.api.models import (Booked, BookingRequest, CancelRequest, EntryChanged, Hold,

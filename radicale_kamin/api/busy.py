@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Optional
 
-from radicale_kamin import availability, calls
+from radicale_kamin.schedule import availability, calls
 from radicale_kamin.api.errors import ApiError
 from radicale_kamin.api.paths import calendar_url
-from radicale_kamin.staff import Staff, staff_for_calendar
+from radicale_kamin.schedule.staff import Staff, staff_for_calendar
 
 if TYPE_CHECKING:
     from radicale_kamin.api.service import Api

@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING
 
 import radicale.item as radicale_item
 
-from radicale_kamin import calls, profile, rules
+from radicale_kamin.entries import profile, rules
+from radicale_kamin.schedule import calls
 from radicale_kamin.api.booking import check_free_for_entry
 from radicale_kamin.api.errors import ApiError
 from radicale_kamin.api.models import (ContactCandidate, DueCalls, EntryChanged, EntryList,
                                        OutcomeRequest, Released, StaffList)
 from radicale_kamin.api.paths import calendar_url
 from radicale_kamin.api.request import Request
-from radicale_kamin.contact import contacts_for_entry
+from radicale_kamin.entries.contact import contacts_for_entry
 
 if TYPE_CHECKING:
     from radicale_kamin.api.service import Api

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from radicale_kamin.entry import EntryRejected
-from radicale_kamin.recurrence import RecurrenceRejected
+from radicale_kamin.entries.entry import EntryRejected
+from radicale_kamin.schedule.recurrence import RecurrenceRejected
 
 # Refusals of the rules, raised with their reason (never customer data)
 # wherever a write is refused: each is a 400 for every endpoint.

@@ -17,9 +17,10 @@ from pydantic import (AfterValidator, BeforeValidator, Field, StringConstraints,
                       ValidationInfo, WithJsonSchema)
 from pydantic_core import PydanticCustomError
 
-from radicale_kamin import availability, rules
-from radicale_kamin.entry import parse_moment
-from radicale_kamin.timefacts import DEFAULT_TIMEZONE
+from radicale_kamin.entries import rules
+from radicale_kamin.schedule import availability
+from radicale_kamin.entries.entry import parse_moment
+from radicale_kamin.entries.timefacts import DEFAULT_TIMEZONE
 
 EXAMPLE_MOMENT = "2026-12-01T09:30:00+01:00"
 # ISO 8601 extended format: a date, optionally a time, optionally an

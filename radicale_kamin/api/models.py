@@ -11,7 +11,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 from pydantic_core import PydanticCustomError
 
-from radicale_kamin import calls
+from radicale_kamin.schedule import calls
 from radicale_kamin.api.fields import (Day, Instant, Minutes, Moment, Name, Part, PathSegment,
                                        QueryBool, Text, Token, Work, query_int)
 

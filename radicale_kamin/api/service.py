@@ -15,15 +15,15 @@ from zoneinfo import ZoneInfo
 
 from radicale import rights, storage as radicale_storage
 
-from radicale_kamin import availability, calls, rules, staff
+from radicale_kamin.entries import rules
+from radicale_kamin.schedule import availability, calls, staff
 from radicale_kamin.api import dispatch
 from radicale_kamin.api.errors import ApiError
 from radicale_kamin.api.models import CallEntry, DueCall, Entry, Staff
 from radicale_kamin.api.paths import PREFIX, calendar_url, sane_path
-from radicale_kamin.facts import candidate_from
-from radicale_kamin.storage import (PLUGIN_CONFIG_SCHEMA, call_settings, staff_options,
-                                    watch_working_hours)
-from radicale_kamin.syncing import watch_subscriptions
+from radicale_kamin.entries.facts import candidate_from
+from radicale_kamin.server.storage import (PLUGIN_CONFIG_SCHEMA, call_settings, staff_options, watch_working_hours)
+from radicale_kamin.feeds.sync import watch_subscriptions
 
 __all__ = ["Api", "ApiError", "PREFIX"]
 

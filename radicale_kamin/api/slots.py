@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Optional
 
-from radicale_kamin import availability, calls
+from radicale_kamin.schedule import availability, calls
 from radicale_kamin.api.busy import busy_time
 from radicale_kamin.api.errors import ApiError
 from radicale_kamin.api.models import (Building, BuildingContact, Slot, Slots, SlotsQuery,

@@ -1,4 +1,4 @@
-"""Sub-commands of ``kamin``; see ``radicale_kamin.cli``. Helpers shared by
+"""Sub-commands of ``kamin``; see ``radicale_kamin.commands.cli``. Helpers shared by
 the commands that work on a Radicale storage live here."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def kamin_storage(configuration: Any) -> Any:
 
 
 def staff_members(configuration: Any, calendars: list[str]) -> list:
-    """The staff among the owners of ``calendars`` (``radicale_kamin.staff``)."""
-    from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA, staff_options
+    """The staff among the owners of ``calendars`` (``radicale_kamin.schedule.staff``)."""
+    from radicale_kamin.server.storage import PLUGIN_CONFIG_SCHEMA, staff_options
 
     return staff_options(configuration.copy(PLUGIN_CONFIG_SCHEMA)).staff_of(calendars)

@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Iterable, TextIO
 
-from radicale_kamin.address import REPAIR_TEXTS, AddressResult, normalise
+from radicale_kamin.address.verdict import REPAIR_TEXTS, AddressResult, normalise
 
 _LABELS = (("street", "Straße"), ("number", "Hausnummer"), ("postcode", "PLZ"), ("city", "Ort"),
            ("district", "Ortsteil"), ("country", "Land"), ("phone_e164", "Telefon"),

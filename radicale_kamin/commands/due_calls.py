@@ -23,8 +23,8 @@ def run(args) -> int:
     import datetime as dt
 
     from radicale_kamin.api import Api
-    from radicale_kamin.calls import is_calling_time
-    from radicale_kamin.entry import parse_moment
+    from radicale_kamin.schedule.calls import is_calling_time
+    from radicale_kamin.entries.entry import parse_moment
 
     api = Api(radicale_config(args.config))
     if args.at:

@@ -124,7 +124,7 @@ def _staff_calendars(configuration, calendars: list[str]) -> dict[str, str]:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from radicale_kamin import importer
+    from radicale_kamin.importing import run as importer
     from radicale_kamin.importing import read_file
 
     if not os.path.isfile(args.file):

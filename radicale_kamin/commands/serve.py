@@ -23,7 +23,7 @@ def register(subparsers) -> None:
 
 
 def _bind(text: str) -> tuple[str, int]:
-    from radicale_kamin.serve import parse_bind
+    from radicale_kamin.server.serve import parse_bind
 
     try:
         return parse_bind(text)
@@ -32,7 +32,7 @@ def _bind(text: str) -> tuple[str, int]:
 
 
 def run(args) -> int:
-    from radicale_kamin import serve
+    from radicale_kamin.server import serve
 
     configuration = _load(args.config)
     try:

@@ -26,7 +26,7 @@ def run(args) -> int:
     import datetime as dt
 
     from radicale_kamin.api import Api
-    from radicale_kamin.workhours import to_vavailability
+    from radicale_kamin.schedule.workhours import to_vavailability
 
     configuration = radicale_config(args.config)
     store = kamin_storage(configuration)

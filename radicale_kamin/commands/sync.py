@@ -21,8 +21,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from radicale_kamin.storage import PLUGIN_CONFIG_SCHEMA
-    from radicale_kamin.syncing import load_subscriptions, sync_all
+    from radicale_kamin.server.storage import PLUGIN_CONFIG_SCHEMA
+    from radicale_kamin.feeds.sync import load_subscriptions, sync_all
 
     configuration = radicale_config(args.config)
     store = kamin_storage(configuration)

@@ -9,9 +9,9 @@ One entry point, :func:`read_file`; it detects the format from the content
 * ``ziv`` — ZIV-Schnittstelle 4.0 SQLite exports (buildings, owners, Bescheid deadlines).
 
 Readers are pure apart from reading the file: no Radicale, no storage, no
-address verdicts (the shell calls ``radicale_kamin.address.normalise``).
+address verdicts (the shell calls ``radicale_kamin.address.verdict.normalise``).
 
-What the shell (``radicale_kamin.importer``) writes, also pure:
+What the shell (``radicale_kamin.importing.run``) writes, also pure:
 
 * ``build`` — a record as the vCard and VEVENTs the source stands for;
 * ``fields`` — the parts of a stored item an import owns, as comparable values;
@@ -29,7 +29,7 @@ from typing import Mapping, Optional
 from radicale_kamin.importing.detect import FORMATS, detect_format, format_name
 from radicale_kamin.importing.records import (ADDRESS_KEYS, ImportEntry, ImportRecord, ReadResult, Skipped,
                                               UnreadableFile)
-from radicale_kamin.timefacts import DEFAULT_TIMEZONE
+from radicale_kamin.entries.timefacts import DEFAULT_TIMEZONE
 
 __all__ = ["ADDRESS_KEYS", "FORMATS", "ImportEntry", "ImportRecord", "ReadResult", "Skipped", "UnreadableFile",
            "detect_format", "read_file"]

@@ -17,11 +17,11 @@ import datetime as dt
 from typing import Iterable, Optional
 from zoneinfo import ZoneInfo
 
-from radicale_kamin import icslines, profile
-from radicale_kamin.address import AddressResult
-from radicale_kamin.contact import new_contact_text
+from radicale_kamin.entries import icslines, profile
+from radicale_kamin.address.verdict import AddressResult
+from radicale_kamin.entries.contact import new_contact_text
 from radicale_kamin.importing.records import ImportEntry, ImportRecord, When
-from radicale_kamin.workhours import _vtimezone as vtimezone_lines
+from radicale_kamin.schedule.workhours import _vtimezone as vtimezone_lines
 
 
 def location(judged: AddressResult, record: ImportRecord) -> Optional[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Mapping, Optional
 
-from radicale_kamin.names import fold
+from radicale_kamin.address.names import fold
 
 # field → header names (as written in exports; folded before comparing). The names come from
 # German district programs (Kehrbuch/ZIV field names: Gebäude-Nr, Eigentümer, Verwalter,

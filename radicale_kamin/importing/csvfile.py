@@ -20,7 +20,7 @@ from radicale_kamin.importing import when
 from radicale_kamin.importing.records import (ADDRESS_KEYS, ImportEntry, ImportRecord, PersonName, ReadResult,
                                               Skipped, hashed_id)
 from radicale_kamin.importing.textfile import decode
-from radicale_kamin.timefacts import DEFAULT_TIMEZONE
+from radicale_kamin.entries.timefacts import DEFAULT_TIMEZONE
 
 DELIMITERS = ";,\t|"
 _NAMES = {";": "Semikolon", ",": "Komma", "\t": "Tabulator", "|": "senkrechter Strich"}

@@ -21,9 +21,9 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from radicale_kamin import icslines, profile, rules
-from radicale_kamin.contact import phone_kind
-from radicale_kamin.icaltime import parse_duration, parse_when
+from radicale_kamin.entries import icslines, profile, rules
+from radicale_kamin.entries.contact import phone_kind
+from radicale_kamin.entries.icaltime import parse_duration, parse_when
 
 UTC = dt.timezone.utc
 Reader = Callable[[icslines.Component], Optional[str]]

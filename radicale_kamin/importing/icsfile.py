@@ -29,12 +29,11 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from radicale_kamin import timefacts
+from radicale_kamin.entries import timefacts
 from radicale_kamin.importing.records import (ImportEntry, ImportRecord, ReadResult, Skipped, UnreadableFile, When,
                                               address_of, clean, hashed_id)
-from radicale_kamin.recurrence import (DAILY_OR_COARSER, HORIZON, MAX_PER_DAY,
-                                       first_occurrence_offset, occurrences_per_day)
-from radicale_kamin.timefacts import DEFAULT_TIMEZONE
+from radicale_kamin.schedule.recurrence import (DAILY_OR_COARSER, HORIZON, MAX_PER_DAY, first_occurrence_offset, occurrences_per_day)
+from radicale_kamin.entries.timefacts import DEFAULT_TIMEZONE
 
 UTC = dt.timezone.utc
 
@@ -202,7 +201,7 @@ def _rule(rule: icalendar.vRecur, start) -> str:
 
 
 def _rule_problem(rule: str, start) -> Optional[str]:
-    """Why the storage would refuse this rule (see ``radicale_kamin.recurrence``), or None."""
+    """Why the storage would refuse this rule (see ``radicale_kamin.schedule.recurrence``), or None."""
     parts = dict(part.split("=", 1) for part in rule.upper().split(";") if "=" in part)
     freq = parts.get("FREQ", "")
     if freq not in DAILY_OR_COARSER:

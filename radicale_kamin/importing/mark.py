@@ -24,7 +24,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional
 
-from radicale_kamin import icslines
+from radicale_kamin.entries import icslines
 
 PROPERTY = "X-KAMIN-IMPORT"
 VERSION = "v1"

@@ -21,7 +21,7 @@ An item an import wrote before marks existed has no earlier state: the
 server's values stay and every field where the source now says something
 else is reported, once — the mark written then makes later imports merge.
 
-Pure: texts in, text out; the shell (``radicale_kamin.importer``) reads and
+Pure: texts in, text out; the shell (``radicale_kamin.importing.run``) reads and
 writes the storage, and derives the stored form (``stamp_stored``).
 """
 
@@ -31,7 +31,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from radicale_kamin import icslines, profile
+from radicale_kamin.entries import icslines, profile
 from radicale_kamin.importing import fields as F
 from radicale_kamin.importing.mark import PROPERTY, Mark, digest, mark_of, read_mark, write_mark
 

@@ -3,7 +3,7 @@
 A reader turns a third-party file (CSV, vCard, iCalendar, ZIV SQLite) into
 :class:`ImportRecord` values and nothing else — no Radicale, no storage, no
 verdicts. The shell normalises each record's ``address`` with
-``radicale_kamin.address.normalise`` and writes contacts and entries.
+``radicale_kamin.address.verdict.normalise`` and writes contacts and entries.
 
 ``source_id`` is the record's identity across re-imports of the same export:
 it becomes the UID, so importing the file again updates instead of

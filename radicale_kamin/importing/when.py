@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Optional
 
-from radicale_kamin import timefacts
+from radicale_kamin.entries import timefacts
 
 _DATE_DE = re.compile(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})(?!\d)")
 _DATE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")

@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 
-from radicale_kamin import timefacts
-from radicale_kamin.recurrence import DAILY_OR_COARSER, MAX_PER_DAY, occurrences_per_day
-from radicale_kamin.workhours import WorkingHours
+from radicale_kamin.entries import timefacts
+from radicale_kamin.schedule.recurrence import DAILY_OR_COARSER, MAX_PER_DAY, occurrences_per_day
+from radicale_kamin.schedule.workhours import WorkingHours
 
 UTC = dt.timezone.utc
 APPOINTMENT_KINDS = ("internal", "external", "imported")   # count towards max_per_day

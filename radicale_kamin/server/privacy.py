@@ -35,8 +35,8 @@ import sqlite3
 import traceback
 from typing import Optional
 
-from radicale_kamin.entry import EntryRejected
-from radicale_kamin.recurrence import RecurrenceRejected
+from radicale_kamin.entries.entry import EntryRejected
+from radicale_kamin.schedule.recurrence import RecurrenceRejected
 
 _OWN = (EntryRejected, RecurrenceRejected)
 _OWN_NAMES = tuple(cls.__name__ for cls in _OWN)

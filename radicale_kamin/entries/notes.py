@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from radicale_kamin.address_text import unescape
-from radicale_kamin.phone import Phone, candidates, find_phone
+from radicale_kamin.address.text import unescape
+from radicale_kamin.address.phone import Phone, candidates, find_phone
 
 # Where a phone may be found, in this order (the value of X-KAMIN-FROM).
 FIELDS = ("DESCRIPTION", "LOCATION")

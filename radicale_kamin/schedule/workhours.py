@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 from zoneinfo import ZoneInfo
 
-from radicale_kamin.calls import WEEKDAYS, CallSettings, _parse_calling_days, is_holiday
+from radicale_kamin.schedule.calls import WEEKDAYS, CallSettings, _parse_calling_days, is_holiday
 
 UTC = dt.timezone.utc
 Interval = tuple[dt.time, dt.time]              # local wall-clock start, end (end may be 24:00)

@@ -18,12 +18,12 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Mapping, Optional
 
-from radicale_kamin.address_text import RawAddress, read_address, unescape
-from radicale_kamin.names import fold
-from radicale_kamin.phone import Phone, find_phone, has_number_text
-from radicale_kamin.places import PlaceResult, resolve, split_district
-from radicale_kamin.postcodes import table
-from radicale_kamin.streets import canonical_number, canonical_street
+from radicale_kamin.address.text import RawAddress, read_address, unescape
+from radicale_kamin.address.names import fold
+from radicale_kamin.address.phone import Phone, find_phone, has_number_text
+from radicale_kamin.address.places import PlaceResult, resolve, split_district
+from radicale_kamin.address.postcodes import table
+from radicale_kamin.address.streets import canonical_number, canonical_street
 
 VERDICTS = ("green", "orange", "red")
 

@@ -19,9 +19,10 @@ from typing import Optional
 import requests
 from radicale.log import logger
 
-from radicale_kamin import icslines, subscriptions
-from radicale_kamin.optionfiles import WatchedFile, load_option_file
-from radicale_kamin.subscriptions import FetchState, Subscription
+from radicale_kamin.entries import icslines
+from radicale_kamin.feeds import subscriptions
+from radicale_kamin.server.optionfiles import WatchedFile, load_option_file
+from radicale_kamin.feeds.subscriptions import FetchState, Subscription
 
 STATE_FILE = "kamin-subscriptions.json"
 

@@ -29,8 +29,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from radicale_kamin import rules, workdays
-from radicale_kamin.timefacts import DEFAULT_TIMEZONE
+from radicale_kamin.entries import rules
+from radicale_kamin.schedule import workdays
+from radicale_kamin.entries.timefacts import DEFAULT_TIMEZONE
 
 UTC = dt.timezone.utc
 REASONS = ("callback", "retry", "announce", "deadline")   # most urgent first

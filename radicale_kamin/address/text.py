@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from radicale_kamin.phone import labelled_spans
-from radicale_kamin.streets import split_number
+from radicale_kamin.address.phone import labelled_spans
+from radicale_kamin.address.streets import split_number
 
 _ESCAPES = ((r"\n", "\n"), (r"\N", "\n"), (r"\,", ","), (r"\;", ";"), ("\\\\", "\\"), ("\r", "\n"))
 _SEGMENT_SPLIT = re.compile(

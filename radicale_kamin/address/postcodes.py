@@ -15,7 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable
 
-from radicale_kamin.names import fold
+from radicale_kamin.address.names import fold
 
 DATA_FILE = "postcodes.tsv.gz"
 

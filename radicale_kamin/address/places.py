@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from radicale_kamin.names import fold, within_one_edit
-from radicale_kamin.postcodes import Place, PostcodeTable, table
-from radicale_kamin.streets import restore_case
+from radicale_kamin.address.names import fold, within_one_edit
+from radicale_kamin.address.postcodes import Place, PostcodeTable, table
+from radicale_kamin.address.streets import restore_case
 
 # Abbreviations in city names (R4): "Frankfurt a. M.", "Bad Homburg v.d.H.".
 _ABBREVIATIONS = (

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from radicale_kamin import icslines
+from radicale_kamin.entries import icslines
 
 UTC = dt.timezone.utc
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from typing import Mapping, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from radicale_kamin import icslines
-from radicale_kamin.icaltime import duration_parts
+from radicale_kamin.entries import icslines
+from radicale_kamin.entries.icaltime import duration_parts
 
 DEFAULT_TIMEZONE = ZoneInfo("Europe/Berlin")       # the contract's default kamin_timezone
 UTC = dt.timezone.utc

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Optional
 from zoneinfo import ZoneInfo
 
-from radicale_kamin import notes, rules
-from radicale_kamin.address import AddressResult, normalise
-from radicale_kamin.missing import missing_data
-from radicale_kamin.phone import find_phone
-from radicale_kamin.timefacts import DEFAULT_TIMEZONE
+from radicale_kamin.entries import notes, rules
+from radicale_kamin.address.verdict import AddressResult, normalise
+from radicale_kamin.address.missing import missing_data
+from radicale_kamin.address.phone import find_phone
+from radicale_kamin.entries.timefacts import DEFAULT_TIMEZONE
 
 # The X-KAMIN-* facts a client writes. When a client sends an entry back
 # without one of them, the stored value is kept (clients drop what they do

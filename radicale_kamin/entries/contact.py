@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from radicale_kamin import icslines
-from radicale_kamin.address import AddressResult, normalise
-from radicale_kamin.entry import ADDRESS_BY_VERDICT, Contact
-from radicale_kamin.names import fold
-from radicale_kamin.phone import parse_phone
+from radicale_kamin.entries import icslines
+from radicale_kamin.address.verdict import AddressResult, normalise
+from radicale_kamin.entries.entry import ADDRESS_BY_VERDICT, Contact
+from radicale_kamin.address.names import fold
+from radicale_kamin.address.phone import parse_phone
 
 _FAX = "FAX"
 _MOBILE = ("CELL", "MOBILE")

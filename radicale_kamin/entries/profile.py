@@ -11,9 +11,9 @@ import datetime as dt
 import re
 from typing import Optional
 
-from radicale_kamin import icslines
-from radicale_kamin.icaltime import format_when, parse_when
-from radicale_kamin.entry import Contact, Derived, Entry, EntryRejected, Settings, derive
+from radicale_kamin.entries import icslines
+from radicale_kamin.entries.icaltime import format_when, parse_when
+from radicale_kamin.entries.entry import Contact, Derived, Entry, EntryRejected, Settings, derive
 
 # Entry field → property, for the facts clients write.
 FACT_PROPERTIES = {

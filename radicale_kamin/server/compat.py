@@ -57,7 +57,7 @@ from radicale.app import base as radicale_base
 from radicale.app import put as radicale_put
 from radicale.storage import multifilesystem
 
-from radicale_kamin import durable, privacy
+from radicale_kamin.server import durable, privacy
 
 # How deep a WebDAV request body may nest: CalDAV filters need about eight
 # levels; Radicale walks the tree recursively.

@@ -29,10 +29,10 @@ import time
 from dataclasses import dataclass, fields
 from typing import Callable, ContextManager, Iterable, Optional, Sequence
 
-from radicale_kamin.contact import read_contact
-from radicale_kamin.entry import Settings
-from radicale_kamin.calls import BOOKING_KINDS, CallSettings
-from radicale_kamin.facts import ItemFacts, due_period, item_facts, settled_deadlines
+from radicale_kamin.entries.contact import read_contact
+from radicale_kamin.entries.entry import Settings
+from radicale_kamin.schedule.calls import BOOKING_KINDS, CallSettings
+from radicale_kamin.entries.facts import ItemFacts, due_period, item_facts, settled_deadlines
 
 logger = logging.getLogger("radicale")
 

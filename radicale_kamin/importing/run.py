@@ -27,9 +27,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
-from radicale_kamin import profile
-from radicale_kamin.address import AddressResult, REASON_TEXTS, normalise
-from radicale_kamin.contact import normalise_contact
+from radicale_kamin.entries import profile
+from radicale_kamin.address.verdict import AddressResult, REASON_TEXTS, normalise
+from radicale_kamin.entries.contact import normalise_contact
 from radicale_kamin.importing import build, merge
 from radicale_kamin.importing.mark import identity, key_digest
 from radicale_kamin.importing.records import ImportRecord, ReadResult

@@ -18,10 +18,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
-from radicale_kamin import icslines, profile, timefacts
-from radicale_kamin.icaltime import parse_duration, parse_when
-from radicale_kamin.calls import BOOKING_KINDS, Candidate, CallSettings, due_window, is_settled
-from radicale_kamin.entry import EntryRejected, Settings, derive
+from radicale_kamin.entries import icslines, profile, timefacts
+from radicale_kamin.entries.icaltime import parse_duration, parse_when
+from radicale_kamin.schedule.calls import (BOOKING_KINDS, Candidate, CallSettings, due_window, is_settled)
+from radicale_kamin.entries.entry import EntryRejected, Settings, derive
 
 TIMESTAMP_MIN = 0
 TIMESTAMP_MAX = 253402214400        # 9999-12-31, as Radicale's filter uses

@@ -103,7 +103,7 @@ def setup_logging(configuration: Any) -> None:
     waitress's messages at the same level and behind the privacy filter."""
     from radicale import log
 
-    from radicale_kamin import privacy
+    from radicale_kamin.server import privacy
 
     log.setup()
     level = configuration.get("logging", "level")
@@ -125,7 +125,7 @@ def create(configuration: Any, bind: Optional[tuple[str, int]] = None,
     from radicale import utils
     from radicale.log import logger
 
-    from radicale_kamin import wsgi
+    from radicale_kamin.server import wsgi
 
     options = waitress_options(server_settings(configuration), bind, trusted_proxy)
     setup_logging(configuration)

@@ -1,0 +1,1 @@
+"""External calendars: fetch, mirror, sync."""

@@ -1,0 +1,1 @@
+"""Calling rules, working hours, availability, recurrence, staff (pure)."""
