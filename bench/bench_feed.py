@@ -14,7 +14,8 @@ import datetime as dt
 import sys
 import time
 
-from radicale_kamin.feeds.subscriptions import BERLIN, Subscription, mirror, parse_feed, plan_sync
+from radicale_kamin.entries.timefacts import DEFAULT_TIMEZONE as BERLIN
+from radicale_kamin.feeds.subscriptions import Subscription, mirror, parse_feed, plan_sync
 
 NOW = dt.datetime(2026, 7, 1, 8, 0, tzinfo=BERLIN)
 ZONE = """BEGIN:VTIMEZONE
