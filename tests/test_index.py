@@ -363,7 +363,7 @@ def _row(calendar, href, text):
 
 def test_settled_deadlines_per_building_whichever_calendar_holds_the_booking():
     from radicale_kamin.schedule.calls import CallSettings
-    from radicale_kamin.entries.facts import settled_deadlines
+    from radicale_kamin.schedule.due import settled_deadlines
 
     def deadline(uid, building):
         return ics("UID:%s\nDTSTAMP:20261101T100000Z\nDTSTART;VALUE=DATE:20261228\n"

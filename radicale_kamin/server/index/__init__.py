@@ -32,7 +32,8 @@ from typing import Callable, ContextManager, Iterable, Optional, Sequence
 from radicale_kamin.entries.contact import read_contact
 from radicale_kamin.entries.entry import Settings
 from radicale_kamin.schedule.calls import BOOKING_KINDS, CallSettings
-from radicale_kamin.entries.facts import ItemFacts, due_period, item_facts, settled_deadlines
+from radicale_kamin.entries.facts import ItemFacts, item_facts
+from radicale_kamin.schedule.due import due_period, settled_deadlines
 
 logger = logging.getLogger("radicale")
 
@@ -56,7 +57,7 @@ CREATE TABLE IF NOT EXISTS items (
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL,
     etag TEXT NOT NULL,               -- Radicale's ETag of the file
-    due_since INTEGER,                -- when the calling rules offer it (facts.due_period)
+    due_since INTEGER,                -- when the calling rules offer it (schedule.due.due_period)
     due_until INTEGER,
     settled INTEGER NOT NULL DEFAULT 0, -- a deadline a booking of its building settles
     %s,
@@ -325,7 +326,7 @@ class SideIndex:
 
     def settle_pending(self) -> None:
         """Decide, for every building written since the last time, which of
-        its deadlines a booking settles (``facts.settled_deadlines``), so
+        its deadlines a booking settles (``due.settled_deadlines``), so
         whom to call is one indexed query. The pending buildings are a
         table: a run cut short is finished by the next one."""
         pending = [r[0] for r in self.db.execute("SELECT building FROM unsettled")]
