@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from radicale_kamin.schedule.availability import (Busy, SlotSettings, busy_from_event, expand_busy, free_slots, part_of_day, proximity_score, street_and_postcode)
+from radicale_kamin.schedule.availability import (Busy, SlotSettings, busy_from_event, expand_busy,
+                                                  free_slots, part_of_day, proximity_score,
+                                                  street_and_postcode)
 from radicale_kamin.schedule.workhours import parse_working_hours
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -12,7 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from radicale_kamin.schedule.calls import (ASAP, CALL_RULES, FOLLOW_UPS, Candidate, CallSettings, add_calling_hours, apply_outcome, data_missing, due_at, due_calls, due_window, earliest_start, follow_up, follow_up_reason, formblatt_due, is_calling_time, is_holiday, next_calling_time, next_window_start, notice_deadline, notice_problem, record_outcome, retry_time)
+from radicale_kamin.schedule.calls import (ASAP, CALL_RULES, FOLLOW_UPS, Candidate, CallSettings,
+                                           add_calling_hours, apply_outcome, data_missing, due_at,
+                                           due_calls, due_window, earliest_start, follow_up,
+                                           follow_up_reason, formblatt_due, is_calling_time,
+                                           is_holiday, next_calling_time, next_window_start,
+                                           notice_deadline, notice_problem, record_outcome,
+                                           retry_time)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.timezone.utc

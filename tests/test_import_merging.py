@@ -11,7 +11,8 @@ import pytest
 from conftest import event, ics, prop, props
 from radicale_kamin.entries import icslines
 from radicale_kamin.importing.fields import read_fields
-from radicale_kamin.importing.mark import Mark, format_mark, identity, key_digest, parse_mark, read_mark
+from radicale_kamin.importing.mark import (Mark, format_mark, identity, key_digest, parse_mark,
+                                           read_mark)
 from radicale_kamin.importing.merge import Import, merge, stamp_stored
 
 NOW = dt.datetime(2026, 11, 28, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))

@@ -3,7 +3,9 @@
 import pytest
 
 from radicale_kamin.entries import rules
-from radicale_kamin.entries.rules import (FORMBLATT_LABEL, STATES, WORKS, entry_state, marked_summary, merge_categories, picked_state, picked_work, picks_formblatt, summary_mark, work_of)
+from radicale_kamin.entries.rules import (FORMBLATT_LABEL, STATES, WORKS, entry_state,
+                                          marked_summary, merge_categories, picked_state,
+                                          picked_work, picks_formblatt, summary_mark, work_of)
 
 # (kind, address, outcome, attempts) → (state, colour), as CONTRACT.md gives them.
 TABLE = [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from radicale_kamin.schedule.staff import (Staff, bookable_calendar, is_staff_calendar, parse_booking_calendars, parse_names, staff_of)
+from radicale_kamin.schedule.staff import (Staff, bookable_calendar, is_staff_calendar,
+                                           parse_booking_calendars, parse_names, staff_of)
 
 
 def test_a_second_calendar_does_not_make_a_second_person():

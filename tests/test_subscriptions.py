@@ -17,7 +17,9 @@ import pytest
 import recurring_ical_events
 
 from conftest import FIXTURES
-from radicale_kamin.feeds.subscriptions import (FetchState, Subscription, fetch, is_due, is_mirror_uid, mirror, mirror_entries, parse_subscriptions, plan_sync, redact_url)
+from radicale_kamin.feeds.subscriptions import (FetchState, Subscription, fetch, is_due,
+                                                is_mirror_uid, mirror, mirror_entries,
+                                                parse_subscriptions, plan_sync, redact_url)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FEEDS = FIXTURES / "feeds"

@@ -10,7 +10,8 @@ import datetime as dt
 import pytest
 
 from radicale_kamin.schedule.calls import CallSettings
-from radicale_kamin.schedule.workdays import (first_day_after_notice, is_working_day, working_days_before)
+from radicale_kamin.schedule.workdays import (first_day_after_notice, is_working_day,
+                                              working_days_before)
 
 BY = CallSettings()
 BE = CallSettings(bundesland="BE")

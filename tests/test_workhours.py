@@ -11,7 +11,9 @@ import pytest
 from dateutil import rrule
 
 from radicale_kamin.schedule.calls import CallSettings
-from radicale_kamin.schedule.workhours import (DEFAULT_WORKING_HOURS, WorkingHours, parse_working_hours, to_vavailability, working_day_settings)
+from radicale_kamin.schedule.workhours import (DEFAULT_WORKING_HOURS, WorkingHours,
+                                               parse_working_hours, to_vavailability,
+                                               working_day_settings)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -22,7 +22,8 @@ from radicale_kamin.api.errors import ApiError
 from radicale_kamin.api.models import CallEntry, DueCall, Entry, Staff
 from radicale_kamin.api.paths import PREFIX, calendar_url, sane_path
 from radicale_kamin.schedule.due import candidate_from
-from radicale_kamin.server.storage import (PLUGIN_CONFIG_SCHEMA, call_settings, staff_options, watch_working_hours)
+from radicale_kamin.server.storage import (PLUGIN_CONFIG_SCHEMA, call_settings, staff_options,
+                                           watch_working_hours)
 from radicale_kamin.feeds.sync import watch_subscriptions
 
 __all__ = ["Api", "ApiError", "PREFIX"]

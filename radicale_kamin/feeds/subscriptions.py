@@ -46,7 +46,8 @@ import urllib3
 import x_wr_timezone
 
 from radicale_kamin.entries import rules, timefacts
-from radicale_kamin.schedule.recurrence import (DAILY_OR_COARSER, HORIZON, MAX_PER_DAY, first_occurrence_offset, occurrences_per_day)
+from radicale_kamin.schedule.recurrence import (DAILY_OR_COARSER, HORIZON, MAX_PER_DAY,
+                                                first_occurrence_offset, occurrences_per_day)
 
 UTC = dt.timezone.utc
 

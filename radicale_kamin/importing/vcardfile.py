@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from radicale_kamin.importing.records import ImportRecord, ReadResult, Skipped, address_of, clean, hashed_id
+from radicale_kamin.importing.records import (ImportRecord, ReadResult, Skipped, address_of, clean,
+                                              hashed_id)
 from radicale_kamin.importing.textfile import decode
 
 _PARAM_SPLIT = re.compile(r';(?=(?:[^"]*"[^"]*")*[^"]*$)')

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 from zoneinfo import ZoneInfo
 
-from radicale_kamin.schedule.calls import WEEKDAYS, CallSettings, _parse_calling_days, is_holiday
+from radicale_kamin.schedule.calls import is_holiday
+from radicale_kamin.schedule.callsettings import WEEKDAYS, CallSettings, weekdays_of
 
 UTC = dt.timezone.utc
 Interval = tuple[dt.time, dt.time]              # local wall-clock start, end (end may be 24:00)
@@ -190,7 +191,7 @@ def _weekdays(key: str) -> tuple[int, ...]:
                         key):
         raise _Problem(problem)
     try:
-        return _parse_calling_days(key)["calling_days"]
+        return weekdays_of(key)
     except ValueError as e:
         raise _Problem("%s: %s" % (problem, e)) from None
 

@@ -30,14 +30,16 @@ from radicale_kamin.entries import profile, timefacts
 from radicale_kamin.schedule import availability, staff
 from radicale_kamin.server import compat, durable, privacy
 from radicale_kamin.address.verdict import normalise
-from radicale_kamin.schedule.calls import OPTION_NAMES, CallSettings
-from radicale_kamin.entries.contact import (ContactFacts, contacts_for_entry, normalise_contact, read_contact)
+from radicale_kamin.schedule.callsettings import OPTION_NAMES, CallSettings
+from radicale_kamin.entries.contact import (ContactFacts, contacts_for_entry, normalise_contact,
+                                            read_contact)
 from radicale_kamin.entries.entry import Contact, EntryRejected, Settings
 from radicale_kamin.entries.facts import plain_item
 from radicale_kamin.server.index import SideIndex, building_match
 from radicale_kamin.server.optionfiles import WatchedFile
 from radicale_kamin.schedule.recurrence import RecurrenceRejected, check_recurrence
-from radicale_kamin.schedule.workhours import (DEFAULT_WORKING_HOURS, WorkingHoursBook, parse_working_hours)
+from radicale_kamin.schedule.workhours import (DEFAULT_WORKING_HOURS, WorkingHoursBook,
+                                               parse_working_hours)
 
 # Kinds of entries that have a customer: only these are linked to a
 # contact by their address (a private entry at a customer's house is not).
