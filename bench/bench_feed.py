@@ -15,7 +15,10 @@ import sys
 import time
 
 from radicale_kamin.entries.timefacts import DEFAULT_TIMEZONE as BERLIN
-from radicale_kamin.feeds.subscriptions import Subscription, mirror, parse_feed, plan_sync
+from radicale_kamin.feeds.config import Subscription
+from radicale_kamin.feeds.fetch import parse_feed
+from radicale_kamin.feeds.mirror import mirror
+from radicale_kamin.feeds.plan import plan_sync
 
 NOW = dt.datetime(2026, 7, 1, 8, 0, tzinfo=BERLIN)
 ZONE = """BEGIN:VTIMEZONE

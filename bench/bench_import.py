@@ -39,7 +39,7 @@ from bench_feed import generate as generate_feed  # noqa: E402
 from conftest import Client, load_config  # noqa: E402
 from radicale_kamin.importing import run as importer
 from radicale_kamin.importing import read_file  # noqa: E402
-from radicale_kamin.feeds.subscriptions import Subscription
+from radicale_kamin.feeds.config import Subscription
 from radicale_kamin.feeds.sync import sync_all
 from ziv_fixture import build_ziv  # noqa: E402
 

@@ -17,9 +17,10 @@ import pytest
 import recurring_ical_events
 
 from conftest import FIXTURES
-from radicale_kamin.feeds.subscriptions import (FetchState, Subscription, fetch, is_due,
-                                                is_mirror_uid, mirror, mirror_entries,
-                                                parse_subscriptions, plan_sync, redact_url)
+from radicale_kamin.feeds.config import Subscription, parse_subscriptions, redact_url
+from radicale_kamin.feeds.fetch import FetchState, fetch, is_due
+from radicale_kamin.feeds.mirror import is_mirror_uid, mirror, mirror_entries
+from radicale_kamin.feeds.plan import plan_sync
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FEEDS = FIXTURES / "feeds"

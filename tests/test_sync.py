@@ -17,7 +17,7 @@ import pytest
 from radicale import Application
 
 from conftest import FIXTURES, ROOT, Client, load_config, prop
-from radicale_kamin.feeds.subscriptions import Subscription
+from radicale_kamin.feeds.config import Subscription
 from radicale_kamin.feeds.sync import load_states, sync_all
 
 FEEDS = FIXTURES / "feeds"

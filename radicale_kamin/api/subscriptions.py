@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from radicale_kamin.api.models import Subscription, Subscriptions
 from radicale_kamin.api.paths import calendar_url, sane_path
 from radicale_kamin.api.request import Request
-from radicale_kamin.feeds.subscriptions import FetchState, is_due
+from radicale_kamin.feeds.fetch import FetchState, is_due
 from radicale_kamin.feeds.sync import load_states
 
 if TYPE_CHECKING:

@@ -20,9 +20,11 @@ import requests
 from radicale.log import logger
 
 from radicale_kamin.entries import icslines
-from radicale_kamin.feeds import subscriptions
+from radicale_kamin.feeds import config, fetch, mirror
+from radicale_kamin.feeds.config import Subscription
+from radicale_kamin.feeds.fetch import FetchState
+from radicale_kamin.feeds.plan import plan_sync
 from radicale_kamin.server.optionfiles import WatchedFile, load_option_file
-from radicale_kamin.feeds.subscriptions import FetchState, Subscription
 
 STATE_FILE = "kamin-subscriptions.json"
 
@@ -32,12 +34,12 @@ def load_subscriptions(path: str) -> list[Subscription]:
     message naming the file and the section."""
     if not path:
         return []
-    return load_option_file("kamin_subscriptions", path, subscriptions.parse_subscriptions)
+    return load_option_file("kamin_subscriptions", path, config.parse_subscriptions)
 
 
 def watch_subscriptions(path: str) -> WatchedFile[list[Subscription]]:
     """The subscriptions file, read again when the admin changes it."""
-    return WatchedFile("kamin_subscriptions", path, subscriptions.parse_subscriptions, list)
+    return WatchedFile("kamin_subscriptions", path, config.parse_subscriptions, list)
 
 
 def load_states(folder: str) -> dict[str, FetchState]:
@@ -77,7 +79,7 @@ class SyncOutcome:
 
 def sync_one(store, subscription: Subscription, state: FetchState, now: dt.datetime,
              session: Optional[requests.Session] = None) -> tuple[SyncOutcome, FetchState]:
-    result = subscriptions.fetch(subscription, state, now, session)
+    result = fetch.fetch(subscription, state, now, session)
     if result.status == "failed":
         logger.warning("Subscription %s: %s (keeping the last good copy)",
                        subscription.name, result.error)
@@ -85,7 +87,7 @@ def sync_one(store, subscription: Subscription, state: FetchState, now: dt.datet
     if result.status == "unchanged":
         return SyncOutcome(subscription.name, "unchanged"), result.state
     try:
-        entries = subscriptions.mirror_entries(subscription, result.body, now)
+        entries = mirror.mirror_entries(subscription, result.body, now)
     except ValueError as e:
         failed = FetchState(**{**state.to_dict(), "last_attempt": now.isoformat(),
                                "last_error": str(e)})
@@ -101,8 +103,8 @@ def sync_one(store, subscription: Subscription, state: FetchState, now: dt.datet
         store.index.sync([calendar])
         rows = store.index.rows("calendar = ? AND source = ?", (calendar, subscription.name))
         existing = {r["uid"]: r["fingerprint"] or "" for r in rows
-                    if subscriptions.is_mirror_uid(subscription.name, r["uid"] or "")}
-        plan = subscriptions.plan_sync(existing, entries)
+                    if mirror.is_mirror_uid(subscription.name, r["uid"] or "")}
+        plan = plan_sync(existing, entries)
         texts = [(entry.uid + ".ics", _with_fingerprint(entry.text, entry.fingerprint))
                  for entry in plan.create + plan.update]
         counts = store.bulk_write(collection, texts) if texts else {}
@@ -124,7 +126,7 @@ def sync_all(store, subscription_list: list[Subscription], folder: str, now: dt.
             if names and subscription.name not in names:
                 continue
             state = states.get(subscription.name, FetchState())
-            if not force and not subscriptions.is_due(subscription, state, now):
+            if not force and not fetch.is_due(subscription, state, now):
                 outcomes.append(SyncOutcome(subscription.name, "skipped"))
                 continue
             outcome, states[subscription.name] = sync_one(store, subscription, state, now, session)
