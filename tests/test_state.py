@@ -74,3 +74,34 @@ def test_a_concern_registered_later_gets_its_tables(tmp_path):
             assert db.execute("SELECT count(*) FROM holds").fetchone()[0] == 1
     finally:
         del state_module._SCHEMAS["test-notes"]
+
+
+def test_a_hold_and_a_lease_survive_rebuilding_the_index(app, client, storage_folder):
+    """A promise made on the phone outlives ``kamin reindex``, a corrupt
+    index file and changed calling options (each rebuilds the index)."""
+    import json
+    import urllib.parse
+
+    from conftest import Client, event, ics
+
+    api = "/.web/kamin/api/"
+    now = urllib.parse.quote("2026-12-01T10:00:00+01:00")
+    assistant = Client(app, "assistant")
+    held = assistant.request("POST", api + "holds?now=" + now, json.dumps(
+        {"start": "2026-12-08T09:00:00+01:00", "duration": 60, "staff": "anna"}),
+        content_type="application/json")
+    assert held.status == 201
+    assert client.put("/anna/termine/a.ics", ics(event(
+        "a", "X-KAMIN-KIND:internal", "X-KAMIN-PHONE:089 123456",
+        "LOCATION:Hauptstraße 12\\, 80331 München",
+        start="20261207T090000Z", end="20261207T100000Z"))).status == 201
+    monday = urllib.parse.quote("2026-11-30T10:00:00+01:00")
+    assert len(json.loads(assistant.get(api + "due-calls?now=" + monday).text)["calls"]) == 1
+    app._storage.index.rebuild()                               # what kamin reindex does
+    (storage_folder / "kamin-index.sqlite").write_bytes(b"kaputt" * 1000)   # and a damaged file
+    meister = Client(app, "meister")
+    taken = meister.request("POST", api + "bookings?now=" + now, json.dumps(
+        {"start": "2026-12-08T09:00:00+01:00", "duration": 60, "staff": "anna",
+         "customer": "Familie Maier"}), content_type="application/json")
+    assert taken.status == 409
+    assert json.loads(assistant.get(api + "due-calls?now=" + monday).text)["calls"] == []

@@ -34,7 +34,7 @@ def _end(api: Api, body: HoldRequest) -> dt.datetime:
 def _own_hold(api: Api, request: Request, hold_id: str, now: dt.datetime, gone: int = 404):
     """The hold ``hold_id`` if it is alive and the user's (or the user is
     an admin): ``gone`` when expired or unknown, 403 when another user's."""
-    held = api.index.get_hold(hold_id, int(now.timestamp()))
+    held = api.state.get_hold(hold_id, int(now.timestamp()))
     if held is None:
         raise ApiError(gone, "hold %s has expired or does not exist" % hold_id)
     if held["holder"] != request.user and not api.is_admin(request.user):
@@ -52,7 +52,7 @@ def post_hold(api: Api, request: Request) -> tuple[int, Hold]:
         check_free(api, member, start, end, now)
         hold_id = uuid.uuid4().hex
         until = now + dt.timedelta(minutes=api.hold_minutes)
-        api.index.hold(hold_id, member.bookable, int(start.timestamp()), int(end.timestamp()),
+        api.state.hold(hold_id, member.bookable, int(start.timestamp()), int(end.timestamp()),
                        int(until.timestamp()), request.user)
     return 201, Hold(hold=hold_id, expires=until.isoformat(), staff=body.staff,
                      start=start.isoformat(), end=end.isoformat())
@@ -63,7 +63,7 @@ def post_hold_release(api: Api, request: Request) -> tuple[int, Released]:
     now = api.now(request.query.now)
     with api.storage.acquire_lock("w", request.user):
         _own_hold(api, request, request.path.hold, now)
-        released = api.index.drop_hold(request.path.hold)
+        released = api.state.drop_hold(request.path.hold)
     return 200, Released(released=released)
 
 
@@ -97,7 +97,7 @@ def post_booking(api: Api, request: Request) -> tuple[int, Booked]:
         api.collection(calendar).upload(
             href, radicale_item.Item(collection_path=calendar, text=text))
         if body.hold is not None:
-            api.index.drop_hold(body.hold)
+            api.state.drop_hold(body.hold)
         row = api.stored(calendar, href)
     return 201, Booked(uid=uid, calendar=calendar_url(calendar), href=href, etag=row["etag"],
                        entry=api.entry_json(row))

@@ -41,7 +41,7 @@ def busy_time(api: Api, member: Staff, frm: dt.datetime, to: dt.datetime, now: d
                     api.timezone))
             else:
                 busy.append(_busy_from_row(row, api.timezone))
-        for hold in api.index.active_holds(calendar, low, high, int(now.timestamp())):
+        for hold in api.state.active_holds(calendar, low, high, int(now.timestamp())):
             if hold["id"] != skip_hold:
                 busy.append(availability.Busy(
                     start=dt.datetime.fromtimestamp(hold["start"], api.timezone),

@@ -124,7 +124,7 @@ def post_outcome(api: Api, request: Request) -> tuple[int, EntryChanged]:
         collection.upload(row["href"], radicale_item.Item(collection_path=row["calendar"],
                                                           text=text))
         if candidate.phone:
-            api.index.release(phone=candidate.phone)
+            api.state.release(phone=candidate.phone)
         stored = api.stored(row["calendar"], row["href"])
     return 200, EntryChanged(entry=api.entry_json(stored), log=update.log_line)
 
@@ -133,6 +133,6 @@ def post_release(api: Api, request: Request) -> tuple[int, Released]:
     uid = request.path.uid
     with api.storage.acquire_lock("r", request.user):
         row = api.find_entry(request.user, request.groups, uid, request.body.calendar)
-        released = api.index.release(phone=row["phone"]) if row["phone"] else 0
-        released += api.index.release(uid=uid)
+        released = api.state.release(phone=row["phone"]) if row["phone"] else 0
+        released += api.state.release(uid=uid)
     return 200, Released(released=bool(released))

@@ -85,6 +85,11 @@ class Api:
     def index(self):
         return self.storage.index
 
+    @property
+    def state(self):
+        """Holds and leases (``server/state.py``): no index rebuild loses them."""
+        return self.storage.state
+
     def now(self, given: Optional[dt.datetime]) -> dt.datetime:
         """The moment to evaluate at: the request's ``now``, else the clock."""
         if given is not None:
@@ -212,14 +217,14 @@ class Api:
             # The index knows each entry's due period and which deadlines a
             # booking settles: only the entries to call about now are read.
             epoch = int(now.timestamp())
-            rows = self.index.due_at(calendars, epoch)
+            rows = self.index.due_rows(calendars, epoch)
             candidates = [self.candidate(r) for r in rows]
             etags = {(calendar_url(r["calendar"]), r["href"]): r["etag"] for r in rows}
-            with self.index.transaction():
-                leased = frozenset(self.index.active_leases(epoch))
+            with self.state.transaction() as db:
+                leased = frozenset(self.state.active_leases(epoch, db))
                 due = calls.due_calls(candidates, now, self.call_settings, leased)[:limit]
                 if lease_holder is not None:
                     until = epoch + self.call_settings.lease_minutes * 60
                     for call in due:
-                        self.index.lease(call.phone, call.uid, lease_holder, until)
+                        self.state.lease(call.phone, call.uid, lease_holder, until, db)
         return due, etags

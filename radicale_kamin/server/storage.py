@@ -37,6 +37,7 @@ from radicale_kamin.entries.entry import Contact, EntryRejected, Settings
 from radicale_kamin.entries.facts import plain_item
 from radicale_kamin.server.index import SideIndex, building_match
 from radicale_kamin.server.optionfiles import WatchedFile
+from radicale_kamin.server.state import StateStore
 from radicale_kamin.schedule.recurrence import RecurrenceRejected, check_recurrence
 from radicale_kamin.schedule.workhours import (DEFAULT_WORKING_HOURS, WorkingHoursBook,
                                                parse_working_hours)
@@ -325,6 +326,7 @@ class Storage(compat.StorageBase):
         self.index = load_index(configuration, self.storage_folder, self.collection_root,
                                 self.settings)
         self.index.etag_reader = self._radicale_etag
+        self.state = StateStore(self.storage_folder)
         self.index.start_verifier(lambda: self.acquire_lock("r", "kamin-index-check"))
         _install_guards()
 

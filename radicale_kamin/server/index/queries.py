@@ -1,0 +1,141 @@
+"""Named queries over the side index: REPORT candidates, busy time, whom to
+call, the office's lists, a building's entries. Callers never write SQL."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Iterable, Optional, Sequence
+
+from radicale_kamin.server.index.filters import BuildingMatch
+
+
+class Queries:
+    """A mixin of ``SideIndex``."""
+
+    def rows(self, where: str = "1", parameters: Iterable = ()) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM items WHERE %s" % where,
+                               tuple(parameters)).fetchall()
+
+    def has_uid(self, calendar: str, uid: str) -> bool:
+        return self.db.execute("SELECT 1 FROM items WHERE calendar=? AND uid=? LIMIT 1",
+                               (calendar, uid)).fetchone() is not None
+
+    def candidates(self, calendar: str, component: Optional[str], start: int, end: int,
+                   building: Optional["BuildingMatch"] = None) -> list[sqlite3.Row]:
+        """Items that may match a REPORT: a superset of Radicale's prefilter,
+        narrowed in SQL by a positive building text-match (the caller
+        decides exactly)."""
+        # Exact ranges are found on the range index, reaching back by the
+        # calendar's longest one; the others (recurring, to-dos) are few.
+        span = self.db.execute(
+            "SELECT max(range_end - range_start) FROM items WHERE calendar=? AND exact=1",
+            (calendar,)).fetchone()[0] or 0
+        where = ["calendar=?", "((exact=1 AND range_start >= ? AND range_start < ?)"
+                 " OR (exact=0 AND range_start < ?))", "range_end > ?"]
+        parameters: list = [calendar, start - span, end, end, start]
+        if component is not None:
+            where.append("component=?")
+            parameters.append(component)
+        if building is not None and not building.negate:
+            if building.case_sensitive:
+                where.append("instr(buildings, ?) > 0")
+                parameters.append(building.text)
+            else:
+                # LIKE folds ASCII only: rows with other characters are kept
+                # for the exact (Python lower()) comparison.
+                pattern = re.sub(r"([\\%_])", r"\\\1", building.text)
+                where.append("(buildings LIKE ? ESCAPE '\\' OR buildings GLOB ?)")
+                parameters += ["%" + pattern + "%", "*[^\x01-\x7f]*"]
+        return self.db.execute(
+            "SELECT href, exact, recurring, component, range_start, range_end, buildings"
+            " FROM items WHERE " + " AND ".join(where), parameters).fetchall()
+
+    def due_rows(self, calendars: Sequence[str], moment: int) -> list[sqlite3.Row]:
+        """Entries whose due period contains ``moment``, but for deadlines a
+        booking settles: found on the due_since index, reaching back by the
+        longest due period."""
+        self.settle_pending()
+        span = self.db.execute("SELECT max(due_until - due_since) FROM items").fetchone()[0] or 0
+        return self.db.execute(
+            "SELECT * FROM items INDEXED BY items_due WHERE due_since >= ? AND due_since <= ?"
+            " AND due_until > ? AND valid AND NOT (kind = 'deadline' AND settled)"
+            " AND calendar IN (%s)" % ",".join("?" * len(calendars)),
+            (moment - span, moment, moment, *calendars)).fetchall()
+
+    def blocking(self, calendar: str, low: int, high: int) -> list[sqlite3.Row]:
+        """Entries of ``calendar`` that take time between ``low`` and
+        ``high``: single entries overlapping it (found on the start index,
+        reaching back by the calendar's longest entry) and every recurring
+        one that has begun (its occurrences are for the rules to expand)."""
+        span = self.db.execute("SELECT max(end - start) FROM items WHERE calendar=?",
+                               (calendar,)).fetchone()[0] or 0
+        single = self.db.execute(
+            "SELECT * FROM items INDEXED BY items_start WHERE start >= ? AND start < ?"
+            " AND calendar = ? AND valid AND blocks AND NOT recurring AND end > ?",
+            (low - max(span, 0) - 1, high, calendar, low)).fetchall()
+        recurring = self.db.execute(
+            "SELECT * FROM items WHERE recurring AND calendar = ? AND valid AND blocks"
+            " AND start < ?", (calendar, high)).fetchall()
+        return single + recurring
+
+    # --- queries of the JSON API --------------------------------------------
+    # Each names what the API asks; the rules (calls.py) decide exactly
+    # from the rows, so a query may return a superset.
+
+    def _in_calendars(self, calendars: Sequence[str], where: str,
+                      parameters: Sequence = ()) -> list[sqlite3.Row]:
+        if not calendars:
+            return []
+        return self.rows("calendar IN (%s) AND (%s)" % (",".join("?" * len(calendars)), where),
+                         (*calendars, *parameters))
+
+    def entry(self, calendar: str, href: str) -> Optional[sqlite3.Row]:
+        """The row of one file, or None."""
+        return self.db.execute("SELECT * FROM items WHERE calendar=? AND href=?",
+                               (calendar, href)).fetchone()
+
+    def entries_with_uid(self, calendars: Sequence[str], uid: str) -> list[sqlite3.Row]:
+        """Every row of ``uid`` in ``calendars`` (one per calendar holding it)."""
+        return self._in_calendars(calendars, "uid = ?", (uid,))
+
+    def building_entries(self, calendars: Sequence[str], building: str) -> list[sqlite3.Row]:
+        """The valid entries of a building (X-KAMIN-BUILDING) in ``calendars``."""
+        return self._in_calendars(calendars, "valid AND building = ?", (building,))
+
+    def has_deadline(self, calendars: Sequence[str], building: str) -> bool:
+        """Whether a building has a deadline entry in ``calendars``."""
+        return bool(self._in_calendars(calendars, "kind = 'deadline' AND building = ?",
+                                       (building,)))
+
+    def _listable(self, calendars: Sequence[str], where: str,
+                  parameters: Sequence = ()) -> list[sqlite3.Row]:
+        """Rows for an office list: valid, dated, and no deadline a booking
+        settles (``settle_pending`` decides those first)."""
+        self.settle_pending()
+        return self._in_calendars(
+            calendars, "valid AND start IS NOT NULL AND NOT (kind = 'deadline' AND settled)"
+            " AND (%s)" % where, parameters)
+
+    def data_missing_candidates(self, calendars: Sequence[str],
+                                orange_states: Sequence[str]) -> list[sqlite3.Row]:
+        """Entries that may be on GET data-missing: orange ones, and deadlines
+        without phone not yet answered, notified or proven by a Formblatt."""
+        return self._listable(
+            calendars, "state IN (%s) OR (kind = 'deadline' AND phone IS NULL AND outcome IS NULL"
+            " AND notified IS NULL AND formblatt IS NULL)" % ",".join("?" * len(orange_states)),
+            tuple(orange_states))
+
+    def follow_up_candidates(self, calendars: Sequence[str], formblatt_before: int,
+                             notice_works: Sequence[str]) -> list[sqlite3.Row]:
+        """Entries that may be on GET follow-up: rejected, callback, failed
+        attempts, deadlines due before ``formblatt_before`` without a
+        Formblatt, and unanswered appointments of a work that needs notice."""
+        works = ",".join("?" * len(notice_works)) or "NULL"
+        return self._listable(
+            calendars,
+            "kind IN ('internal', 'deadline') AND (outcome IN ('rejected', 'callback')"
+            " OR state IN ('rejected', 'callback') OR attempts > 0"
+            " OR (kind = 'deadline' AND formblatt IS NULL AND start <= ?)"
+            " OR (kind = 'internal' AND outcome IS NULL AND work IN (%s)))" % works,
+            (formblatt_before, *notice_works))
