@@ -9,10 +9,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from radicale_kamin.schedule.availability import (Busy, SlotSettings, busy_from_event, expand_busy,
+from radicale_kamin.schedule.availability import (Busy, SlotSettings, busy_from_event,
                                                   free_slots, part_of_day, proximity_score,
                                                   street_and_postcode)
 from radicale_kamin.schedule.workhours import parse_working_hours
+
+
+def expand_busy(items, frm, to):
+    """Busy times of many entries (one employee's calendar), sorted."""
+    busy = [b for item in items for b in busy_from_event(item, frm, to)]
+    return sorted(busy, key=lambda b: b.start.astimezone(dt.timezone.utc))
+
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.timezone.utc

@@ -7,18 +7,35 @@ clocks change on Sunday 2026-03-29 (to CEST) and Sunday 2026-10-25 (to CET).
 """
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import fields, replace
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from radicale_kamin.schedule.calls import (ASAP, CALL_RULES, FOLLOW_UPS, Candidate, CallSettings,
-                                           add_calling_hours, apply_outcome, data_missing, due_at,
+                                           add_calling_hours, data_missing,
                                            due_calls, due_window, earliest_start, follow_up,
                                            follow_up_reason, formblatt_due, is_calling_time,
                                            is_holiday, next_calling_time, next_window_start,
                                            notice_deadline, notice_problem, record_outcome,
                                            retry_time)
+
+
+def apply_outcome(candidate: Candidate, update) -> Candidate:
+    """The candidate as it reads after an outcome, as the storage would
+    derive it (what a test needs to record a second outcome)."""
+    values = {f.name: getattr(update, f.name) for f in fields(update)
+              if f.name not in ("log_line", "start")}
+    if update.start is not None:
+        values["start"] = update.start
+    return replace(candidate, **values)
+
+
+def due_at(candidate: Candidate, settings: CallSettings = CallSettings(), others=()):
+    """(reason, since) of the entry's due window, or None."""
+    due = due_window(candidate, settings, others)
+    return None if due is None else (due.reason, due.since)
+
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.timezone.utc

@@ -12,8 +12,7 @@ from dateutil import rrule
 
 from radicale_kamin.schedule.calls import CallSettings
 from radicale_kamin.schedule.workhours import (DEFAULT_WORKING_HOURS, WorkingHours,
-                                               parse_working_hours, to_vavailability,
-                                               working_day_settings)
+                                               parse_working_hours, to_vavailability)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -159,18 +158,17 @@ def test_december_8_is_no_holiday_in_bavaria(book):
 def test_assumption_day_is_off_in_bavaria_unless_only_public_holidays_count():
     # Friday 2025-08-15, Mariä Himmelfahrt (category "catholic" in BY)
     assert clock(parse_working_hours("").default, "2025-08-15") == []
-    settings = working_day_settings({"kamin_holiday_categories": "public"})
+    settings = CallSettings.from_options({"kamin_holiday_categories": "public"})
     assert clock(parse_working_hours("", settings).default, "2025-08-15") == [("07:00", "16:00")]
 
 
 def test_epiphany_is_a_working_day_in_berlin():
-    settings = working_day_settings({"kamin_bundesland": "BE"})
+    settings = CallSettings.from_options({"kamin_bundesland": "BE"})
     assert clock(parse_working_hours("", settings).default, "2027-01-06") == [("07:00", "16:00")]
 
 
 def test_closed_days_of_the_office_are_off():
-    settings = working_day_settings({"kamin_closed_days": "12-24, 2026-12-07",
-                                     "kamin_calling_hours": "nonsense, ignored here"})
+    settings = CallSettings.from_options({"kamin_closed_days": "12-24, 2026-12-07"})
     hours = parse_working_hours("", settings).default
     assert clock(hours, "2026-12-07") == []
     assert clock(hours, "2026-12-24") == []
@@ -179,7 +177,7 @@ def test_closed_days_of_the_office_are_off():
 
 def test_bad_bundesland_option_names_the_option():
     with pytest.raises(ValueError, match="kamin_bundesland"):
-        working_day_settings({"kamin_bundesland": "Bavaria"})
+        CallSettings.from_options({"kamin_bundesland": "Bavaria"})
 
 
 # --- DST ---------------------------------------------------------------------------------

@@ -69,7 +69,6 @@ class RawAddress:
     district: Optional[str] = None
     country_hint: Optional[str] = None
     postfach: bool = False
-    no_number_marker: bool = False
     several: bool = False          # more than one address in the field
     had_text: bool = False         # anything at all besides phone numbers
     had_phone: bool = False        # a labelled number was cut out of the text
@@ -127,7 +126,6 @@ def read_address(text: str, is_city: Callable[[str], bool]) -> RawAddress:
     raw.had_phone = bool(spans)
     text = without_phones(text, spans)
     if _NO_NUMBER.search(text):
-        raw.no_number_marker = True
         text = _NO_NUMBER.sub("", text)
     streets: list[tuple[str, Optional[str]]] = []
     places: list[tuple[str, str]] = []

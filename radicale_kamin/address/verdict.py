@@ -25,7 +25,6 @@ from radicale_kamin.address.places import PlaceResult, resolve, split_district
 from radicale_kamin.address.postcodes import table
 from radicale_kamin.address.streets import canonical_number, canonical_street
 
-VERDICTS = ("green", "orange", "red")
 
 # Reason codes (stable, English) → German text for the office. Data, not branches:
 # a new reason is a new row here and one line where it is detected.

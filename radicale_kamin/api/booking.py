@@ -108,7 +108,7 @@ def _booked_entry(api: Api, request: Request, calendar: Optional[str], etag: Opt
     the ETag the client read (409)."""
     row = api.find_entry(request.user, request.groups, request.path.uid, calendar)
     expected = request.if_match or etag
-    item = api.collection(row["calendar"])._get(row["href"], verify_href=False)
+    item = api.collection(row["calendar"]).stored(row["href"])
     if item is None:
         raise ApiError(404, "the entry %s is gone" % request.path.uid)
     if expected and expected != item.etag:

@@ -100,7 +100,7 @@ def post_outcome(api: Api, request: Request) -> tuple[int, EntryChanged]:
     with api.storage.acquire_lock("w", request.user):
         row = api.find_entry(request.user, request.groups, uid, body.calendar)
         collection = api.collection(row["calendar"])
-        item = collection._get(row["href"], verify_href=False)
+        item = collection.stored(row["href"])
         if item is None:
             raise ApiError(404, "the entry %s is gone" % uid)
         if expected_etag and expected_etag != item.etag:

@@ -206,7 +206,7 @@ class DueCall(Answer):
     href: str
     etag: Optional[str]
     reason: Literal["announce", "retry", "deadline", "callback"]
-    action: Literal["call", "sms"]
+    action: Literal[calls.ACTIONS]
     phone: str = Field(description="E.164", examples=["+4989123456"])
     customer: Optional[str]
     building: Optional[str]
@@ -230,8 +230,7 @@ class ContactCandidate(Answer):
     phone: Optional[str]
 
 
-FollowUp = Literal["formblatt-missing", "rejected", "unreached", "notice-missed",
-                   "callback-missed"]
+FollowUp = Literal[calls.FOLLOW_UPS]
 Missing = Literal["phone", "street", "number", "postcode", "city", "address"]
 
 

@@ -140,7 +140,7 @@ class Api:
         return collection
 
     def read_item(self, calendar: str, href: str) -> str:
-        item = self.collection(calendar)._get(href, verify_href=False)
+        item = self.collection(calendar).stored(href)
         return item.serialize() if item is not None else ""
 
     def stored(self, calendar: str, href: str):

@@ -18,7 +18,7 @@ def get_subscriptions(api: Api, request: Request) -> tuple[int, Subscriptions]:
     """The external calendars mirrored into calendars the user may read, and
     how their last fetch went (a failing feed keeps its last good copy)."""
     readable = set(api.calendars(request.user, request.groups))
-    states = load_states(api.storage._filesystem_folder)
+    states = load_states(api.storage.storage_folder)
     now = api.now(request.query.now)
     answer = []
     for subscription in api.subscriptions:

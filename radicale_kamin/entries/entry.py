@@ -242,20 +242,6 @@ def derive(entry: Entry, stored: Optional[Entry] = None,
         description=entry.description)
 
 
-def as_entry(derived: Derived) -> Entry:
-    """The stored form of a derived entry, as ``derive`` reads it back."""
-    return Entry(kind=derived.kind, building=derived.building,
-                 customer=derived.customer, phone=derived.phone,
-                 outcome=derived.outcome, attempts=str(derived.attempts),
-                 callback=derived.callback, last_attempt=derived.last_attempt,
-                 notified=derived.notified, window_start=derived.window_start,
-                 contact=derived.contact, work=derived.work, formblatt=derived.formblatt,
-                 location=derived.location, summary=derived.summary, status=derived.status,
-                 categories=derived.categories, state=derived.state.name,
-                 description=derived.description, phone_from=derived.phone_from,
-                 mark=derived.mark)
-
-
 # --- the phone, the LOCATION and the SUMMARY mark ------------------------------
 
 def _merged(entry: Entry, stored: Optional[Entry], contact: Optional[Contact],

@@ -25,7 +25,6 @@ from typing import Iterable, Mapping, Optional, Sequence
 KINDS = ("internal", "external", "deadline", "individual", "imported")
 DEFAULT_KIND = "individual"
 OUTCOMES = ("confirmed", "callback", "rejected")
-ADDRESS_VERDICTS = ("complete", "incomplete", "unrecognised")
 
 LABEL_PREFIX = "Kamin:"
 

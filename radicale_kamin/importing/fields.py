@@ -178,7 +178,6 @@ CARD_FIELDS: tuple[Field, ...] = (
     Field("buildings", "Liegenschaften", ("X-KAMIN-BUILDING",), _values("X-KAMIN-BUILDING", ordered=False)),
 )
 NOTES = {"VEVENT": "DESCRIPTION", "VCARD": "NOTE"}
-LABELS = {field.name: field.label for field in EVENT_FIELDS + CARD_FIELDS}
 
 
 def fields_of(component: icslines.Component) -> tuple[Field, ...]:

@@ -25,7 +25,6 @@ from typing import Mapping, Optional, Union
 # The keys of ADDRESS-RULES.md "Input" — exactly what ``address.normalise`` reads.
 ADDRESS_KEYS = ("address", "street", "housenumber", "zip", "city", "district", "phone", "mobile")
 
-ENTRY_KINDS = ("imported", "deadline")
 
 When = Union[dt.datetime, dt.date]
 

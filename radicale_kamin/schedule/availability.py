@@ -421,9 +421,3 @@ def _without_dense_rules(calendar: icalendar.Calendar) -> icalendar.Calendar:
     return copy
 
 
-def expand_busy(items: Iterable[ItemLike], frm: dt.datetime, to: dt.datetime,
-                tz: ZoneInfo = timefacts.DEFAULT_TIMEZONE, max_occurrences: int = MAX_OCCURRENCES) -> list[Busy]:
-    """Busy times of many entries (one employee's calendar), sorted by start."""
-    busy = [b for item in items for b in busy_from_event(item, frm, to, tz, max_occurrences)]
-    busy.sort(key=lambda b: b.start.astimezone(UTC))
-    return busy

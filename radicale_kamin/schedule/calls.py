@@ -21,7 +21,7 @@ rules for the office.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Mapping, Optional, Sequence
 
 
@@ -45,9 +45,6 @@ ASAP = dt.datetime(1970, 1, 1, tzinfo=UTC)
 # at least one calling weekday, so only closed days can make this run long.
 _MAX_SCAN_DAYS = 800
 _SETTLE_FALLBACK_DAYS = 365
-
-
-
 
 
 # --- the plain data ----------------------------------------------------------
@@ -453,15 +450,6 @@ def due_window(candidate: Candidate, settings: CallSettings = CallSettings(),
     return None
 
 
-def due_at(candidate: Candidate, settings: CallSettings = CallSettings(),
-           all_candidates: Iterable[Candidate] = ()) -> Optional[tuple[str, dt.datetime]]:
-    """(reason, since when) — what the index stores as the entry's next call
-    time — or None when the entry is never offered. ``ASAP`` means due at
-    once (a callback without a requested time)."""
-    due = due_window(candidate, settings, all_candidates)
-    return None if due is None else (due.reason, due.since)
-
-
 # --- due calls -----------------------------------------------------------------------
 
 def _urgency_key(candidate: Candidate, due: Due) -> tuple:
@@ -763,11 +751,3 @@ def record_outcome(candidate: Candidate, outcome: str, now: dt.datetime,
     return OutcomeUpdate(log_line=line, **current)
 
 
-def apply_outcome(candidate: Candidate, update: OutcomeUpdate) -> Candidate:
-    """The candidate as it reads after the update, before the server derives
-    the new state (for planning and tests; the storage re-derives it)."""
-    values = {f.name: getattr(update, f.name) for f in fields(update)
-              if f.name not in ("log_line", "start")}
-    if update.start is not None:
-        values["start"] = update.start
-    return replace(candidate, **values)

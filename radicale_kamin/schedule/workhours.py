@@ -41,8 +41,6 @@ END_OF_DAY = dt.time.max
 OFF_WORDS = ("off", "frei", "-", "none")
 # Options of [storage] that decide which days are working days at all
 # (shared with the calling rules, see calls.CallSettings).
-DAY_OPTIONS = ("kamin_timezone", "kamin_bundesland", "kamin_holiday_categories",
-               "kamin_closed_days")
 _ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 DEFAULT_WORKING_HOURS = """\
@@ -64,13 +62,6 @@ DEFAULT_WORKING_HOURS = """\
 [default]
 mon-fri = 07:00-16:00
 """
-
-
-def working_day_settings(options: Mapping[str, str]) -> CallSettings:
-    """Time zone, Bundesland, holiday categories and closed days from the
-    ``[storage]`` options (the ones the calling rules read too); other
-    options are ignored. Raises ValueError naming the option."""
-    return CallSettings.from_options({k: v for k, v in options.items() if k in DAY_OPTIONS})
 
 
 @dataclass(frozen=True)
@@ -272,7 +263,7 @@ def parse_working_hours(text: str, settings: CallSettings = CallSettings()) -> W
     """Read the working-hours file.
 
     ``settings`` gives the time zone, Bundesland, holiday categories and
-    closed days (``working_day_settings(options)``). ``[default]`` inherits
+    closed days (the calling rules' ``CallSettings``). ``[default]`` inherits
     from the built-in Mon–Fri 07:00–16:00, each employee's section from
     ``[default]``. Raises ValueError naming the section, the line and what
     is wrong.
