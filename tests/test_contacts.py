@@ -106,3 +106,27 @@ def test_contact_edited_on_disk_is_found_after_sync(book, app, storage_folder):
     app._storage.index.sync()
     book.put(CAL + "b.ics", ics(event("b", "X-KAMIN-KIND:internal", "X-KAMIN-BUILDING:LG-12")))
     assert prop(book.get(CAL + "b.ics").text, "X-KAMIN-PHONE") == "+4989123456"
+
+
+def test_a_stored_card_and_an_imported_card_are_read_by_the_same_rules():
+    """Home address before work, preferred numbers first, a pager is no
+    phone, FN with its organisation — for a card PUT over CardDAV and the
+    same card in an import file alike (entries.contact is the one reader)."""
+    from radicale_kamin.entries import icslines
+    from radicale_kamin.entries.contact import address_record, card_properties, customer_name
+    from radicale_kamin.importing.vcardfile import parse_cards, to_record
+
+    card = vcard("c9", "FN:Hans Huber", "ORG:Huber GmbH",
+                 "ADR;TYPE=WORK:;;Industriestr. 1;Landshut;;84030;",
+                 "ADR;TYPE=HOME:;;Altstadt 12;Landshut;;84028;",
+                 "TEL;TYPE=PAGER:0171 1111111", "TEL;TYPE=CELL:0171 2222222",
+                 "TEL;TYPE=HOME,PREF:0871 333333", "TEL;TYPE=WORK:0871 444444")
+    props = card_properties(icslines.parse(card))
+    stored = address_record(props)
+    assert stored == {"street": "Altstadt 12", "zip": "84028", "city": "Landshut",
+                      "phone": "0871 333333 / 0871 444444", "mobile": "0171 2222222"}
+    assert customer_name(props) == "Hans Huber (Huber GmbH)"
+    (imported_card,), _ = parse_cards(card)
+    imported = to_record(imported_card)
+    assert imported.customer == customer_name(props)
+    assert {k: v for k, v in imported.address.items() if v} == stored

@@ -21,8 +21,6 @@ from radicale_kamin.entries.entry import ADDRESS_BY_VERDICT, Contact
 from radicale_kamin.address.names import fold
 from radicale_kamin.address.phone import parse_phone
 
-_FAX = "FAX"
-_MOBILE = ("CELL", "MOBILE")
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,26 @@ class ContactFacts:
                        location=self.location)
 
 
-def _types(line: icslines.Line) -> set[str]:
+# --- what a vCard says about a customer (stored cards and imports alike) -----
+
+# TEL types that are no number to call: a fax never counts as a phone.
+_NOT_CALLABLE = frozenset({"FAX", "PAGER", "MODEM", "BBS", "TEXTPHONE"})
+_MOBILE_TYPES = frozenset({"CELL", "MOBILE", "IPHONE"})
+
+
+@dataclass(frozen=True)
+class CardProperty:
+    """One property of a vCard as its readers hand it over: the stored
+    card's (``icslines``) or an import's (``importing.vcardfile``, which
+    undoes vCard 2.1's quoted-printable first). ``value`` is still escaped."""
+
+    name: str
+    types: frozenset = frozenset()          # TYPE values, upper-case (2.1 bare types too)
+    value: str = ""
+    preferred: bool = False                 # TYPE=PREF (2.1/3.0) or PREF=1 (4.0)
+
+
+def _line_types(line: icslines.Line) -> set[str]:
     """TEL/ADR types, from ``TYPE=cell,voice`` (3.0/4.0) and ``;CELL`` (2.1)."""
     head = (line.raw or "").split(":", 1)[0] if line.raw else ""
     tokens = set(re.split(r"[;,=]", head.upper()))
@@ -53,48 +70,104 @@ def _types(line: icslines.Line) -> set[str]:
     return tokens
 
 
+def card_properties(card: icslines.Component) -> list[CardProperty]:
+    """A stored vCard's properties, for the rules below."""
+    return [CardProperty(line.name, frozenset(_line_types(line)), line.value,
+                         "PREF" in _line_types(line) or line.param("PREF") is not None)
+            for line in card.lines if isinstance(line, icslines.Line)]
+
+
 def phone_kind(line: icslines.Line) -> str:
     """``fax``, ``mobile`` or ``phone`` for a TEL line, by its types (a fax is never a number to call)."""
-    types = _types(line)
-    if _FAX in types:
+    return _kind(frozenset(_line_types(line)))
+
+
+def _kind(types: frozenset) -> str:
+    if types & _NOT_CALLABLE:
         return "fax"
-    return "mobile" if types & set(_MOBILE) else "phone"
+    return "mobile" if types & _MOBILE_TYPES else "phone"
 
 
-def _name(card: icslines.Component) -> Optional[str]:
-    for prop in ("FN", "ORG"):
-        line = card.first(prop)
-        if line is not None and icslines.unescape_text(line.value).strip(" ;"):
-            return icslines.unescape_text(line.value).replace(";", " ").strip()
-    line = card.first("N")
-    if line is not None:
-        family, _, rest = line.value.partition(";")
-        given = rest.split(";")[0] if rest else ""
-        name = " ".join(p for p in (icslines.unescape_text(given), icslines.unescape_text(family)) if p)
-        return name or None
-    return None
+def _all(props: list[CardProperty], name: str) -> list[CardProperty]:
+    """The ``name`` properties, preferred ones first, else in card order."""
+    return sorted((p for p in props if p.name == name), key=lambda p: not p.preferred)
+
+
+def _first(props: list[CardProperty], name: str) -> str:
+    found = _all(props, name)
+    return icslines.unescape_text(found[0].value).strip() if found else ""
+
+
+def _parts(value: str) -> list[str]:
+    """A structured value (N, ADR, ORG) split at unescaped semicolons."""
+    return [icslines.unescape_text(part).strip() for part in re.split(r"(?<!\\);", value)]
+
+
+def customer_name(props: list[CardProperty]) -> Optional[str]:
+    """FN, else N; an organisation is added or taken when it says more
+    (``FN: Hausverwaltung Berger``, ``ORG: Hausverwaltung Berger GmbH``)."""
+    name = " ".join(_first(props, "FN").split())
+    if not name and _all(props, "N"):
+        family, given, additional, prefix, suffix = (_parts(_all(props, "N")[0].value) + [""] * 5)[:5]
+        name = " ".join(p for p in (prefix, given, additional, family, suffix) if p)
+    organisation = " ".join(" ".join(_parts(_all(props, "ORG")[0].value)).split()) \
+        if _all(props, "ORG") else ""
+    if name and organisation and name.casefold() in organisation.casefold():
+        return organisation
+    if name and organisation and organisation.casefold() not in name.casefold():
+        return "%s (%s)" % (name, organisation)
+    return name or organisation or None
+
+
+def building_address(props: list[CardProperty]) -> Optional[CardProperty]:
+    """The building address: a filled street before a post box, home before
+    work, preferred before the rest."""
+    adrs = [p for p in _all(props, "ADR") if any(_parts(p.value))]
+    if not adrs:
+        return None
+    return min(adrs, key=lambda p: (not (_parts(p.value) + [""] * 3)[2], "HOME" not in p.types,
+                                    not p.preferred))
+
+
+def _best_adr(props: list[CardProperty]) -> Optional[list[str]]:
+    best = building_address(props)
+    return (_parts(best.value) + [""] * 7)[:7] if best is not None else None
+
+
+def address_record(props: list[CardProperty]) -> dict[str, Optional[str]]:
+    """The address normaliser's input from a vCard (docs/address-rules.md):
+    the building address, else the printed label; landline and mobile
+    numbers, preferred first, faxes and pagers left out. A post box is no
+    building address: it is handed on as text, and the normaliser says so."""
+    record: dict[str, Optional[str]] = {}
+    label = _first(props, "LABEL") or None
+    adr = _best_adr(props)
+    if adr is not None:
+        postbox, extended, street, city, _, postcode, _ = adr
+        if street:
+            record.update(street=" ".join(p for p in (street, extended) if p),
+                          zip=postcode or None, city=city or None)
+        elif postbox:
+            box = postbox if postbox.lower().startswith(("postfach", "pf")) else "Postfach " + postbox
+            label = label or ("%s, %s %s" % (box, postcode, city)).strip(", ")
+        else:
+            record.update(zip=postcode or None, city=city or None)
+    if "street" not in record and label:
+        record["address"] = label
+    phones = {"phone": [], "mobile": []}
+    for prop in _all(props, "TEL"):
+        number = " ".join(icslines.unescape_text(prop.value).split())
+        kind = _kind(prop.types)
+        if number and kind != "fax":
+            phones[kind].append(number)
+    record["phone"] = " / ".join(phones["phone"]) or None
+    record["mobile"] = " / ".join(phones["mobile"]) or None
+    return record
 
 
 def _adr_parts(line: icslines.Line) -> list[str]:
     parts = [icslines.unescape_text(p) for p in re.split(r"(?<!\\);", line.value)]
     return (parts + [""] * 7)[:7]
-
-
-def record_of(card: icslines.Component) -> dict[str, Optional[str]]:
-    """The address normaliser's input from a vCard (ADDRESS-RULES.md)."""
-    record: dict[str, Optional[str]] = {}
-    adr = card.first("ADR")
-    if adr is not None:
-        _, extended, street, city, _, postcode, _ = _adr_parts(adr)
-        record.update(street=" ".join(p for p in (street, extended) if p) or None,
-                      zip=postcode or None, city=city or None)
-    elif card.first("LABEL") is not None:
-        record["address"] = icslines.unescape_text(card.first("LABEL").value)
-    landlines = [icslines.unescape_text(p.value) for p in card.props("TEL") if phone_kind(p) == "phone"]
-    mobiles = [icslines.unescape_text(p.value) for p in card.props("TEL") if phone_kind(p) == "mobile"]
-    record["phone"] = " / ".join(landlines) or None
-    record["mobile"] = " / ".join(mobiles) or None
-    return record
 
 
 def _escape_component(text: str) -> str:
@@ -106,12 +179,13 @@ def read_contact(text: str, region: str = "DE") -> tuple[icslines.Component, Con
     card = icslines.parse(text)
     if card.name != "VCARD":
         raise ValueError("not a vCard")
-    judged = normalise(record_of(card), region)
+    props = card_properties(card)
+    judged = normalise(address_record(props), region)
     uid = card.first("UID")
     buildings = tuple(icslines.unescape_text(line.value).strip()
                       for line in card.props("X-KAMIN-BUILDING") if line.value.strip())
     facts = ContactFacts(
-        uid=icslines.unescape_text(uid.value) if uid else None, name=_name(card),
+        uid=icslines.unescape_text(uid.value) if uid else None, name=customer_name(props),
         phone=judged.phone_e164, phone_type=judged.phone_type,
         location=judged.location_line(), address=ADDRESS_BY_VERDICT[judged.verdict],
         buildings=buildings, address_key=judged.match_key())
@@ -125,7 +199,9 @@ def normalise_contact(text: str, region: str = "DE") -> tuple[str, ContactFacts]
     as typed (nothing a person typed is lost).
     """
     card, facts, judged = read_contact(text, region)
-    adr = card.first("ADR")
+    best = building_address(card_properties(card))
+    adr = next((line for line in card.props("ADR") if best is not None
+                and line.value == best.value), None)
     if adr is not None and judged.verdict != "red" and judged.street:
         parts = _adr_parts(adr)
         street = " ".join(p for p in (judged.street, judged.number) if p)
@@ -135,7 +211,7 @@ def normalise_contact(text: str, region: str = "DE") -> tuple[str, ContactFacts]
         if value != adr.value:
             adr.value, adr.raw = value, None
     for line in card.props("TEL"):
-        if _FAX in _types(line):
+        if phone_kind(line) == "fax":
             continue
         raw = icslines.unescape_text(line.value)
         phone = parse_phone(raw, region)

@@ -3,8 +3,9 @@
 Read line by line rather than with vobject: phone exports mix vCard 2.1
 (``TEL;CELL:``, ``ENCODING=QUOTED-PRINTABLE`` with ``=`` soft line breaks,
 ``CHARSET=ISO-8859-1``) and 3.0/4.0 (``TYPE=CELL,VOICE``), and one odd card
-must not stop the other 300. Only the properties an import needs are read:
-FN/N/ORG, ADR/LABEL, TEL, EMAIL, UID.
+must not stop the other 300. What a card says about its customer — name,
+address, numbers — is read by the same rules as a stored card's
+(``entries.contact``); this module only undoes the file's encodings.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
+from radicale_kamin.entries.contact import (CardProperty, address_record, building_address,
+                                             customer_name)
 from radicale_kamin.importing.records import (ImportRecord, ReadResult, Skipped, address_of, clean,
                                               hashed_id)
 from radicale_kamin.importing.textfile import decode
 
 _PARAM_SPLIT = re.compile(r';(?=(?:[^"]*"[^"]*")*[^"]*$)')
 _GROUP = re.compile(r"^[A-Za-z0-9-]+\.")          # "item1.TEL" (Apple)
-# TEL types that are not a number to call; FAX never counts as a phone (ADDRESS-RULES P1).
-_NOT_CALLABLE = {"FAX", "PAGER", "MODEM", "BBS", "TEXTPHONE"}
 
 
 @dataclass
@@ -170,71 +171,20 @@ def _where(card: Card) -> str:
 
 
 def to_record(card: Card) -> ImportRecord | Skipped:
-    customer = _customer(card)
-    adr = _best_adr(card)
-    label = card.first("LABEL")
-    phones, mobiles = _phones(card)
-    street = zip_code = city = None
-    if adr is not None:
-        parts = _components(adr.value) + [""] * 7
-        postbox, _extended, street, city, _region, zip_code = parts[:6]
-        if not street and postbox:
-            # A post box is no building address; handed on as text, the normaliser reports it (red).
-            box = postbox if postbox.lower().startswith(("postfach", "pf")) else f"Postfach {postbox}"
-            label, zip_code, city = label or f"{box}, {zip_code} {city}".strip(", "), None, None
-    address = address_of(address=unescape(label) if label and not street else None, street=street,
-                         zip=zip_code, city=city, phone="; ".join(phones) or None,
-                         mobile="; ".join(mobiles) or None)
+    props = [CardProperty(p.name, frozenset(p.types()), p.value,
+                          "PREF" in p.types() or bool(p.params.get("PREF")))
+             for p in card.properties]
+    customer = clean(customer_name(props))
+    found = address_record(props)
+    address = address_of(**{key: value for key, value in found.items()})
     if not customer and not address:
         return Skipped(_where(card), "Kontakt ohne Namen, Adresse und Telefonnummer")
     where = _where(card) + (f": {customer}" if customer else "")
     uid = clean(card.first("UID"))
-    source_id = f"vcard:{uid}" if uid else hashed_id("vcard", customer, adr.value if adr else label)
-    emails = _preferred(card.all("EMAIL"))
+    adr = building_address(props)
+    source_id = f"vcard:{uid}" if uid else hashed_id("vcard", customer,
+                                                     adr.value if adr else card.first("LABEL"))
+    emails = sorted(card.all("EMAIL"), key=lambda p: not ("PREF" in p.types() or p.params.get("PREF")))
     building = clean(unescape(card.first("X-KAMIN-BUILDING") or ""))
     return ImportRecord(source_id=source_id, line=where, address=address, customer=customer,
                         building=building, email=clean(emails[0].value) if emails else None)
-
-
-def _customer(card: Card) -> Optional[str]:
-    name = clean(unescape(card.first("FN") or ""))
-    if not name and card.first("N"):
-        family, given, additional, prefix, suffix = (_components(card.first("N") or "") + [""] * 5)[:5]
-        name = clean(" ".join(part for part in (prefix, given, additional, family, suffix) if part))
-    organisation = clean(" ".join(_components(card.first("ORG") or "")))
-    if name and organisation and name.casefold() in organisation.casefold():
-        return organisation               # FN "Hausverwaltung Berger", ORG "Hausverwaltung Berger GmbH"
-    if name and organisation and organisation.casefold() not in name.casefold():
-        return f"{name} ({organisation})"
-    return name or organisation
-
-
-def _preferred(props: list[Property]) -> list[Property]:
-    """PREF first (2.1/3.0 ``TYPE=PREF``, 4.0 ``PREF=1``), else file order."""
-    def rank(prop: Property) -> int:
-        return 0 if "PREF" in prop.types() or prop.params.get("PREF") else 1
-    return sorted(props, key=rank)
-
-
-def _best_adr(card: Card) -> Optional[Property]:
-    """The building address: a home address before a work address, a filled street before a post box."""
-    adrs = [prop for prop in card.all("ADR") if any(_components(prop.value))]
-    if not adrs:
-        return None
-
-    def rank(prop: Property) -> tuple[int, int, int]:
-        parts = _components(prop.value) + [""] * 7
-        return (0 if parts[2] else 1, 0 if "HOME" in prop.types() else 1, 0 if "PREF" in prop.types() else 1)
-    return min(adrs, key=rank)
-
-
-def _phones(card: Card) -> tuple[list[str], list[str]]:
-    """(landline-or-unknown numbers, mobile numbers), preferred first, faxes left out."""
-    phones, mobiles = [], []
-    for prop in _preferred(card.all("TEL")):
-        types = prop.types()
-        number = clean(unescape(prop.value))
-        if not number or types & _NOT_CALLABLE:
-            continue
-        (mobiles if types & {"CELL", "MOBILE", "IPHONE"} else phones).append(number)
-    return phones, mobiles
