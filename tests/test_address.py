@@ -1,4 +1,4 @@
-"""The normaliser end to end: canonical parts and verdict (ADDRESS-RULES.md)."""
+"""The normaliser end to end: canonical parts and verdict (docs/address-rules.md)."""
 
 from radicale_kamin.address.verdict import normalise
 

@@ -4,7 +4,7 @@
 
     {"id": "...", "rule": "...", "input": {...}, "expected": {...}}
 
-``input`` uses the importer keys of ``ADDRESS-RULES.md`` (``address``, ``street``,
+``input`` uses the importer keys of ``docs/address-rules.md`` (``address``, ``street``,
 ``housenumber``, ``zip``, ``city``, ``district``, ``phone``, ``mobile``). ``expected`` has
 exactly the nine output fields. Each expected value was written by hand from the rules and
 checked only against the reference data (PLZ lists) and ``phonenumbers`` (E.164 form and

@@ -1,4 +1,4 @@
-"""Phone rules P1–P4 of ADDRESS-RULES.md."""
+"""Phone rules P1–P4 of docs/address-rules.md."""
 
 from radicale_kamin.address.phone import find_phone, parse_phone, split_run
 

@@ -1,4 +1,4 @@
-"""The state table of CONTRACT.md section 2, row by row, and the labels."""
+"""The state table of docs/entry-profile.md, row by row, and the labels."""
 
 import pytest
 
@@ -7,7 +7,7 @@ from radicale_kamin.entries.rules import (FORMBLATT_LABEL, STATES, WORKS, entry_
                                           marked_summary, merge_categories, picked_state,
                                           picked_work, picks_formblatt, summary_mark, work_of)
 
-# (kind, address, outcome, attempts) → (state, colour), as CONTRACT.md gives them.
+# (kind, address, outcome, attempts) → (state, colour), as docs/entry-profile.md gives them.
 TABLE = [
     ("internal", "incomplete", None, 0, "data-missing", "orange"),
     ("internal", "unrecognised", None, 0, "data-missing", "orange"),

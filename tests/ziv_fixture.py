@@ -1,4 +1,4 @@
-"""A ZIV-Schnittstelle 4.0 export (SQLite), built from the tables of ZIV.md.
+"""A ZIV-Schnittstelle 4.0 export (SQLite), built from the tables of docs/ziv.md.
 
 ``build_ziv(path)`` writes the hand-made district the reader tests rely on
 (eight buildings in and around Freising, two Feuerstättenbescheide, one

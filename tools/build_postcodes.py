@@ -3,10 +3,10 @@
 
 The plugin never reads the reference files at run time; this script turns
 them into one compact, sorted, gzip'd TSV that travels inside the wheel.
-Run it again whenever ``/work/shared/data`` (or another copy of the same
-three files) is refreshed::
+Run it again whenever the three reference files (GeoNames, countrystatecity,
+the Austrian list; see NOTICE) are refreshed::
 
-    .venv/bin/python tools/build_postcodes.py [SOURCE_DIR] [OUTPUT]
+    .venv/bin/python tools/build_postcodes.py SOURCE_DIR [OUTPUT]
 
 Each row is ``country, plz, name, city, district, source``:
 
@@ -98,7 +98,10 @@ def build(source: Path) -> list[tuple[str, ...]]:
 
 
 def main(argv: list[str]) -> int:
-    source = Path(argv[1] if len(argv) > 1 else "/work/shared/data")
+    if len(argv) < 2:
+        print("usage: build_postcodes.py SOURCE_DIR [OUTPUT]", file=sys.stderr)
+        return 2
+    source = Path(argv[1])
     target = Path(argv[2] if len(argv) > 2 else
                   Path(__file__).resolve().parent.parent / "radicale_kamin" / "data" / "postcodes.tsv.gz")
     rows = build(source)

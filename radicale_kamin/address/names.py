@@ -3,7 +3,7 @@
 Addresses arrive with lost umlauts (``Muenchen``, ``Munchen``), ``ss`` for
 ``ß``, ``St.`` for ``Sankt`` and stray hyphens. Every comparison therefore
 goes through one folding key; the reference data is folded the same way, so
-a match on the key is a match on the name (rule R3 of ADDRESS-RULES.md).
+a match on the key is a match on the name (rule R3 of docs/address-rules.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Phone numbers as typed → E.164, with the rules P1–P4 of ADDRESS-RULES.md.
+"""Phone numbers as typed → E.164, with the rules P1–P4 of docs/address-rules.md.
 
 A phone field may hold several numbers, labels (``Tel. privat``, ``Handy``),
 ``tel:`` URIs, a Fax number or junk; an address text may carry a labelled

@@ -1,4 +1,4 @@
-"""German addresses and phones → canonical parts and a verdict (ADDRESS-RULES.md).
+"""German addresses and phones → canonical parts and a verdict (docs/address-rules.md).
 
 ``normalise(record)`` is the one entry point: it takes what a source gives
 (free text in ``address`` and/or CSV-like columns, ``phone``, ``mobile``)
@@ -101,7 +101,7 @@ class AddressResult:
         return "%s %s, %s" % (fold(self.street), self.number.lower(), fold(self.city))
 
     def as_json(self) -> dict:
-        """The flat JSON of CONTRACT.md section 4, plus German texts and repairs."""
+        """The flat JSON of ``kamin address --jsonl`` (docs/address-rules.md), plus German texts and repairs."""
         data = asdict(self)
         data["reasons"] = [r.code for r in self.reasons]
         data["reasons_de"] = [r.text for r in self.reasons]
@@ -154,7 +154,7 @@ def find_record_phone(record: Mapping[str, Optional[str]]) -> tuple[Optional[Pho
 
 
 def normalise(record: Mapping[str, Optional[str]], region: str = "DE") -> AddressResult:
-    """Canonical parts and verdict for one record (see ADDRESS-RULES.md)."""
+    """Canonical parts and verdict for one record (see docs/address-rules.md)."""
     phone, phone_typed = find_record_phone(record)
     phone_parts = dict(phone_e164=phone.e164, phone_type=phone.type) if phone else {}
     raw = read(record)

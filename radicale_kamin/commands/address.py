@@ -1,4 +1,4 @@
-"""``kamin address``: normalise addresses and phones (ADDRESS-RULES.md).
+"""``kamin address``: normalise addresses and phones (docs/address-rules.md).
 
 Two forms:
 

@@ -1,6 +1,6 @@
 """The entry profile: VEVENT ⇄ ``Entry``/``Derived``.
 
-The only module that knows the property names of ``CONTRACT.md`` section 1.
+The only module that knows the property names of docs/entry-profile.md.
 It reads and rewrites an item's text line by line (``icslines``), so every
 property the server does not own stays exactly as the client wrote it.
 """

@@ -31,7 +31,7 @@ LABEL_PREFIX = "Kamin:"
 
 @dataclass(frozen=True)
 class State:
-    """One row of the state table (``CONTRACT.md`` section 2)."""
+    """One row of the state table (docs/entry-profile.md, "States")."""
 
     name: str            # X-KAMIN-STATUS
     colour: str          # COLOR, a CSS colour name

@@ -22,7 +22,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Union
 
-# The keys of ADDRESS-RULES.md "Input" — exactly what ``address.normalise`` reads.
+# The keys of docs/address-rules.md "Input" — exactly what ``address.normalise`` reads.
 ADDRESS_KEYS = ("address", "street", "housenumber", "zip", "city", "district", "phone", "mobile")
 
 
@@ -105,7 +105,7 @@ class UnreadableFile(ValueError):
 
 
 def address_of(**values: Optional[str]) -> dict[str, Optional[str]]:
-    """An address mapping with only the ADDRESS-RULES keys, blanks dropped."""
+    """An address mapping with only the keys of docs/address-rules.md "Input", blanks dropped."""
     unknown = set(values) - set(ADDRESS_KEYS)
     if unknown:
         raise TypeError(f"not address keys: {sorted(unknown)}")

@@ -1,4 +1,4 @@
-"""A ZIV-Schnittstelle 4.0 export (one SQLite file, see ZIV.md) → contacts and deadlines.
+"""A ZIV-Schnittstelle 4.0 export (one SQLite file, see docs/ziv.md) → contacts and deadlines.
 
 Per building (``Gebaeude_Gebaeudeteil``) one contact record: the address
 from Strasse/Ort via the plot, the house number and PLZ of the building;
@@ -27,7 +27,7 @@ from radicale_kamin.importing.records import (ImportEntry, ImportRecord, ReadRes
 
 Row = dict[str, Any]
 
-# The tables and columns ZIV.md names; anything missing is noted, never fatal (but the buildings).
+# The tables and columns docs/ziv.md names; anything missing is noted, never fatal (but the buildings).
 EXPECTED: dict[str, tuple[str, ...]] = {
     "Meta": ("Abgabe", "Version_Modell", "Software", "Software_Version", "Geschaeftsjahr"),
     "Kehrbezirk": ("ID_Kehrbezirk", "bBSF_Vorname", "bBSF_Name", "Bundesland"),
@@ -45,7 +45,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "Bescheid_Position": ("ID_Bescheid_Position", "ID_Feuerstaettenbescheid_Grunddaten", "Positionsnummer",
                           "Rechtsgrundlage", "Anlagetyp", "ID_Anlage", "Art_Standort_Anlage"),
     "Bescheid_Termin_Position": ("ID_Bescheid_Position", "Start_Zeitraum", "Ende_Zeitraum"),
-    # Done work: ZIV.md names the path Kehrbuch_Taetigkeit → Kehrbuch_Anlage → Kehrbuch_Gebaeude → building;
+    # Done work: docs/ziv.md names the path Kehrbuch_Taetigkeit → Kehrbuch_Anlage → Kehrbuch_Gebaeude → building;
     # the key columns follow the draft's ID_<Tabelle> pattern.
     "Kehrbuch_Taetigkeit": ("ID_Kehrbuch_Anlage", "Rechtsgrundlage", "Planungszeitraum_bis", "Ausfuehrungsdatum"),
     "Kehrbuch_Anlage": ("ID_Kehrbuch_Anlage", "ID_Kehrbuch_Gebaeude", "ID_Anlage"),
@@ -236,7 +236,7 @@ class _Reader:
                             email=_text(row.get("email_kommunikation")), contact_role=contact.role)
 
     def _person(self, building: Row, plot: Row) -> _Contact:
-        """Whom to call for a building (ZIV.md): the owners' Sprecher; a sole owner; the plot's owner;
+        """Whom to call for a building (docs/ziv.md): the owners' Sprecher; a sole owner; the plot's owner;
         the Verwalter (building's, then plot's); with several owners and nobody else, the first owner."""
         owners = sorted(self.owners.get(building.get("id_gebaeude_gebaeudeteil"), []),
                         key=lambda row: str(row.get("id_kommunikation")))

@@ -33,7 +33,7 @@ Interval = tuple[dt.time, dt.time]              # local wall-clock start, end (e
 Span = tuple[dt.datetime, dt.datetime]          # aware start, end
 
 DEFAULT_SECTION = "default"
-# CONTRACT.md section 5: working hours Mon–Fri 07:00–16:00.
+# The documented default (docs/availability.md): working hours Mon–Fri 07:00–16:00.
 BUILTIN_WEEK: tuple[tuple[Interval, ...], ...] = (
     ((dt.time(7), dt.time(16)),),) * 5 + ((), ())
 # 24:00 as an end time: midnight at the end of the day.
