@@ -109,7 +109,7 @@ def property_queries(today: dt.date) -> list[tuple[str, str]]:
     queries = [
         ("X-KAMIN-STATUS contains planned", (P("X-KAMIN-STATUS", (T("planned"),)),), None),
         ("X-KAMIN-CUSTOMER contains a name", (P("X-KAMIN-CUSTOMER", (T("huber"),)),), None),
-        ("X-KAMIN-PHONE +49941…, i;octet", (P("X-KAMIN-PHONE", (T("+4994140", "i;octet"),)),),
+        ("X-KAMIN-PHONE +49941…, i;octet", (P("X-KAMIN-PHONE", (T("+49941", "i;octet"),)),),
          None),
         ("X-KAMIN-ADDRESS contains incomplete", (P("X-KAMIN-ADDRESS", (T("incomplete"),)),), None),
         ("CATEGORIES contains Kamin: bestätigt",
@@ -250,10 +250,12 @@ def check_etags(ctx: Context, server: Server, listed: dict[str, Optional[str]], 
 
 
 def wait_until_indexed(ctx: Context, started: float, limit: float = 1800) -> Optional[float]:
-    """Seconds from ``started`` until the plugin's due-calls answers 200
-    (every staff calendar indexed), polling once a second."""
+    """Seconds from ``started`` until the plugin's due-calls (in a calling
+    window, where it reads every staff calendar) answers 200: every staff
+    calendar indexed. Polls once a second."""
+    path = "due-calls?lease=false&now=" + requests.utils.quote(ctx.calling_now.isoformat())
     while time.perf_counter() - started < limit:
-        _, response = api_get(ctx.plugin, "due-calls?lease=false")
+        _, response = api_get(ctx.plugin, path)
         if response is not None:
             return time.perf_counter() - started
         time.sleep(1)
