@@ -269,3 +269,24 @@ def test_radicale_has_the_members_the_listing_names(client, app):
     assert app._storage.max_resource_size == app.configuration.get("server",
                                                                    "max_resource_size")
     assert app._storage.max_sync_token_age == 30 * 24 * 3600
+
+
+def test_the_file_names_radicale_lists_are_the_plugins():
+    from radicale import pathutils
+
+    for name in ("a.ics", "ä b.ics", ".hidden", ".Radicale.props", "x.ics~", "~x", "a:b",
+                 "..ics", "x.", "-", " ", "a~b.ics"):
+        assert compat.is_item_name(name) == pathutils.is_safe_filesystem_path_component(name)
+
+
+def test_the_properties_vobject_allows_once_are_the_plugins():
+    """A plain file (read without vobject) must be one vobject can read:
+    none of these twice (entries.facts)."""
+    from vobject import icalendar
+
+    from radicale_kamin.entries import facts
+
+    assert set(facts.SINGLE_EVENT_PROPERTIES) == {
+        name for name, (_, most, _) in icalendar.VEvent.knownChildren.items() if most == 1}
+    assert set(facts.SINGLE_CALENDAR_PROPERTIES) == {
+        name for name, (_, most, _) in icalendar.VCalendar2_0.knownChildren.items() if most == 1}

@@ -354,8 +354,8 @@ def test_expand_repeats_the_template_response_for_each_item():
               '</prop></propstat></response></multistatus>'
               % (p.missing_name, p.name, p.etag, p.component, p.last_modified,
                  listing.TEXT_LENGTH)).encode()
-    items = [listing.Listed("ä b.ics", '"1"', "VEVENT", "Mon", 7, 7, lambda: ""),
-             listing.Listed("x.ics", '"2"', "", "Tue", 9, 9, lambda: "")]
+    items = [listing.Listed("ä b.ics", '"1"', "VEVENT", "Mon", 7, 7),
+             listing.Listed("x.ics", '"2"', "", "Tue", 9, 9)]
     out = listing.expand(answer, p, items, ["gone.ics"], "utf-8").decode()
     assert "/c/gone.ics</href><status>HTTP/1.1 404" in out
     assert ("<href>/c/%C3%A4%20b.ics</href><propstat><prop><getetag>\"1\"</getetag>"

@@ -44,8 +44,11 @@ OUTSIDE = {
     "encoded.ics": event("encoded", "X-KAMIN-STATUS;ENCODING=BASE64:cGxhbm5lZA==",
                          summary="Kodiert"),
     "backslash.ics": event("backslash", "X-KAMIN-CUSTOMER:Ende\\", summary="Ende\\"),
-    "lower.ics": event("lower", "x-kamin-kind:external", "summary:klein"),
-    "quoted.ics": event("quoted", 'SUMMARY;X-A="a:b";LANGUAGE=de:Wert', "X-KAMIN-PHONE:"),
+    "lower.ics": "uid:lower\ndtstamp:20261101T100000Z\ndtstart:20261207T090000Z\n"
+                 "x-kamin-kind:external\nsummary:klein",
+    "quoted.ics": "UID:quoted\nDTSTAMP:20261101T100000Z\nDTSTART:20261207T090000Z\n"
+                  'SUMMARY;X-A="a:b";LANGUAGE=de:Wert\nX-KAMIN-PHONE:',
+    "twice-summary.ics": event("twice-summary", "SUMMARY:noch einmal"),   # Radicale skips it
     "twice.ics": event("twice", "X-KAMIN-BUILDING:LG-4", "X-KAMIN-BUILDING:LG-5,LG-6"),
 }
 SERIES = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:series\r\n"

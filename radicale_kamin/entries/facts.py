@@ -185,6 +185,13 @@ def _moment(value: Optional[str]) -> Optional[int]:
 
 
 _NOT_PLAIN = ("RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID")
+# Properties vobject allows once (its VEVENT and VCALENDAR knownChildren):
+# a file with one twice is one Radicale cannot read, so it is not plain.
+SINGLE_EVENT_PROPERTIES = (
+    "DTSTART", "CLASS", "CREATED", "DESCRIPTION", "GEO", "LAST-MODIFIED", "LOCATION",
+    "ORGANIZER", "PRIORITY", "DTSTAMP", "SEQUENCE", "STATUS", "SUMMARY", "TRANSP", "UID", "URL",
+    "RECURRENCE-ID", "DTEND", "DURATION")
+SINGLE_CALENDAR_PROPERTIES = ("CALSCALE", "METHOD", "VERSION", "PRODID")
 
 
 def plain_item(text: str) -> Optional[tuple[str, str, tuple[int, int]]]:
@@ -220,6 +227,8 @@ def _plain_header(text: str, calendar: icslines.Component
     event = events[0]
     if any(c.name != "VALARM" for c in event.lines if isinstance(c, icslines.Component)):
         return None
+    if _repeats(event, SINGLE_EVENT_PROPERTIES) or _repeats(calendar, SINGLE_CALENDAR_PROPERTIES):
+        return None
     uid_line = event.first("UID")
     uid = uid_line.value if uid_line is not None else ""
     if (not uid or uid != uid.strip() or "\\" in uid or any(event.first(name) for name in _NOT_PLAIN)
@@ -232,6 +241,16 @@ def _plain_header(text: str, calendar: icslines.Component
     if timing is None:
         return None
     return uid, "VEVENT", (timing[0], timing[2])
+
+
+def _repeats(component: icslines.Component, names: tuple[str, ...]) -> bool:
+    seen = set()
+    for line in component.lines:
+        if type(line) is icslines.Line and line.name in names:
+            if line.name in seen:
+                return True
+            seen.add(line.name)
+    return False
 
 
 def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:

@@ -21,7 +21,7 @@ import functools
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, NamedTuple, Optional, Sequence
+from typing import Iterator, NamedTuple, Optional, Sequence
 from urllib.parse import quote
 
 TEXT_LENGTH = 99991         # the template's length: its getcontentlength is ">99991<"
@@ -47,7 +47,6 @@ class Listed(NamedTuple):
     last_modified: str
     length: int                 # getcontentlength
     size: int                   # of the file (Radicale skips big ones in some answers)
-    text: Callable[[], str]     # the item's text (calendar-data), read when asked
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,7 @@ class Placeholders:
 
     @property
     def text(self) -> str:
+        """The template's text: only its length is ever answered."""
         marker = "KAMINTEXT%s" % self.token
         return marker + "x" * (TEXT_LENGTH - len(marker))
 
@@ -141,7 +141,8 @@ def expand(answer: bytes, placeholders: Placeholders, present: Sequence[Listed],
            missing: Sequence[str], encoding: str) -> bytes:
     """``answer`` with the template item's response repeated for each of
     ``present`` and the deleted template's for each of ``missing``.
-    Raises ValueError when a template is not where it should be."""
+    Raises ValueError when a template is not where it should be, or when
+    the answer carries an item's text (a template never does)."""
     p = placeholders
     found = []
     for name, items in ((p.name, present), (p.missing_name, missing)):
@@ -153,18 +154,17 @@ def expand(answer: bytes, placeholders: Placeholders, present: Sequence[Listed],
         out.append(answer[position:start])
         segment = answer[start:end].decode(encoding)
         prefix, fields = _href_fields(segment, name)
+        if "KAMINTEXT" + p.token in segment:
+            raise ValueError("an item's text in a listing")
         if name == p.name:
             fields.update({p.etag: "etag", ";component=" + p.component: "component",
-                           p.last_modified: "modified", ">%d<" % TEXT_LENGTH: "length",
-                           p.text: "text"})
+                           p.last_modified: "modified", ">%d<" % TEXT_LENGTH: "length"})
         template = _template(segment, fields)
-        texts = "{text}" in template
         if name == p.name:
             rows = [template.format(
                 href=prefix + quote(item.href), etag=_escape(item.etag),
                 component=";component=" + item.component if item.component else "",
-                modified=item.last_modified, length=">%d<" % item.length,
-                text=_escape(item.text()) if texts else "") for item in items]
+                modified=item.last_modified, length=">%d<" % item.length) for item in items]
         else:
             rows = [template.format(href=prefix + quote(href)) for href in items]
         out.append("".join(rows).encode(encoding))

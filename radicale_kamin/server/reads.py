@@ -118,18 +118,29 @@ class IndexedReads(compat.CollectionBase):
         tag, start, end, simple = compat.simplify_prefilters(filters, self.tag)
         query = event_query(filters)
         stale = set(self._index.stale(self.path))
+        plan = compat.listing_plan()
+        template = plan is not None and plan.query_template()
+        limit = self.storage.max_resource_size      # get_all skips larger files
+        judged = []
         for row in self._index.candidates(self.path, tag, start, end, query):
-            if row["href"] in stale:
+            if row["href"] in stale or row["size"] > limit:
                 continue
             if query is not None:
                 matched = bool(row["vevents"] == 1 and row["props_exact"]
                                and (not query.timed or row["exact"]))
             else:
                 matched = simple and _prefilter_decides(row, start, end)
+            if matched and template:
+                judged.append(Listed(row["href"], row["etag"], row["component"] or "",
+                                     http_date(row["mtime_ns"]), row["length"], row["size"]))
+                continue
             item = self.stored(row["href"])
             if item is not None:
                 yield item, matched
         yield from compat.prefiltered(self._read(sorted(stale)), tag, start, end, simple)
+        if judged:
+            plan.use(judged)
+            yield plan.template(self), True
 
     def _read(self, hrefs: Iterable[str]) -> Iterator[radicale_item.Item]:
         """Items from files the index does not know yet."""
@@ -195,18 +206,18 @@ class IndexedReads(compat.CollectionBase):
                     found.append(listed)
                 continue
             etag, component, mtime_ns, length, size = row
-            found.append(Listed(name, etag, component or "", http_date(mtime_ns), length, size,
-                                _text_of(self, name)))
+            found.append(Listed(name, etag, component or "", http_date(mtime_ns), length, size))
         return found
+
+
 
     def _listed_from_file(self, name: str) -> Optional[Listed]:
         item = self._item_from_file(name)
         if item is None:
             return None
-        text = item.serialize()
         size = os.stat(os.path.join(self.folder, name)).st_size
         return Listed(name, item.etag, item.component_name or "", item.last_modified,
-                      len(text.encode(self.encoding)), size, lambda: text)
+                      len(item.serialize().encode(self.encoding)), size)
 
     def sync(self, old_token: str = ""):
         """The token and the changes since ``old_token`` from the index's
@@ -254,14 +265,6 @@ class IndexedReads(compat.CollectionBase):
         if os.path.exists(self.props_file):
             times.append(os.stat(self.props_file).st_mtime_ns)
         return http_date(max(t for t in times if t is not None))
-
-
-def _text_of(collection: IndexedReads, href: str):
-    """The item's text as Radicale serves it, read when asked."""
-    def text() -> str:
-        item = collection.stored(href)
-        return item.serialize() if item is not None else ""
-    return text
 
 
 def _unique(names: Iterable[str]) -> Iterator[str]:

@@ -43,7 +43,8 @@ class Queries:
             parameters += values
         return self.db.execute(
             "SELECT href, exact, recurring, component, range_start, range_end, vevents,"
-            " props_exact FROM items WHERE " + " AND ".join(where), parameters).fetchall()
+            " props_exact, etag, mtime_ns, length, size FROM items WHERE "
+            + " AND ".join(where), parameters).fetchall()
 
     def listing(self, calendar: str, hrefs: Optional[Sequence[str]] = None
                 ) -> dict[str, tuple]:

@@ -16,8 +16,9 @@ from typing import Optional
 
 from radicale_kamin.entries.facts import INDEXED_PROPERTIES, ItemFacts
 from radicale_kamin.schedule.calls import BOOKING_KINDS
+from radicale_kamin.server.compat import is_item_name
 
-SCHEMA_VERSION = "18"
+SCHEMA_VERSION = "21"
 INDEX_FILE = "kamin-index.sqlite"
 RADICALE_CACHE = ".Radicale.cache"
 CACHE_KIB = 64 * 1024
@@ -55,14 +56,17 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (calendar, href)
 );
 CREATE INDEX IF NOT EXISTS items_uid ON items (calendar, uid);
+-- What a listing (PROPFIND, sync-collection, CTag) reads, without the wide rows.
+CREATE INDEX IF NOT EXISTS items_listing ON items (
+    calendar, listed, href, etag, component, mtime_ns, length, size);
 CREATE INDEX IF NOT EXISTS items_range ON items (calendar, exact, range_start);
 CREATE INDEX IF NOT EXISTS items_range_span ON items (calendar, exact, (range_end - range_start));
 CREATE INDEX IF NOT EXISTS items_building ON items (building);
 -- A building text-match is a substring search: it scans this narrow index
 -- (covering what candidates() reads) instead of the wide rows, 5x faster.
 CREATE INDEX IF NOT EXISTS items_buildings_text ON items (
-    calendar, p_building, p_building_folded, href, exact, recurring, component, range_start,
-    range_end, vevents, props_exact);
+    calendar, listed, p_building, p_building_folded, href, exact, recurring, component,
+    range_start, range_end, vevents, props_exact);
 CREATE INDEX IF NOT EXISTS items_state ON items (state);
 CREATE INDEX IF NOT EXISTS items_start ON items (start);
 CREATE INDEX IF NOT EXISTS items_contact ON items (contact);
@@ -129,4 +133,5 @@ def etag_of(text: str) -> str:
 
 
 def is_item_file(entry: os.DirEntry) -> bool:
-    return not entry.name.startswith(".") and entry.is_file(follow_symlinks=False)
+    """A file Radicale lists as an item (``compat.is_item_name``)."""
+    return is_item_name(entry.name) and entry.is_file()
