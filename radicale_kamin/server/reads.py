@@ -297,7 +297,7 @@ class IndexedDiscovery(compat.StorageBase):
     lists_from_index = True
 
     def discover(self, path: str, depth: str = "0", child_context_manager=None,
-                 user_groups: set = set()):
+                 user_groups: Iterable[str] = frozenset()):
         plan = compat.listing_plan()
         collection = None
         if plan is not None and plan.method == "PROPFIND" and depth != "0" \

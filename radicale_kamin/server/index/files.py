@@ -279,12 +279,6 @@ class Files:
             if first:
                 self._settle_history(calendar)
 
-    def _indexing_in_background(self, calendar: str) -> bool:
-        return False                    # background.py knows better
-
-    def _index_later(self, calendar: str) -> None:
-        raise NotImplementedError       # background.py
-
     def _forget_vanished(self, calendars: Sequence[str]) -> None:
         known = [r[0] for r in self.db.execute(
             "SELECT calendar FROM calendars WHERE calendar NOT LIKE 'book:%'")]

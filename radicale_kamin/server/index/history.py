@@ -103,11 +103,13 @@ class History:
         """The calendar's current sync token and the hrefs changed since
         ``token`` (every href the history names, deleted ones too, for no
         token). Raises ValueError for a token it cannot answer for."""
-        with self._transaction_unless_open():
-            self._start_history(calendar)
-        epoch, revision, pruned = self.db.execute(
-            "SELECT epoch, revision, pruned FROM sync_calendars WHERE calendar=?",
-            (calendar,)).fetchone()
+        state = "SELECT epoch, revision, pruned FROM sync_calendars WHERE calendar=?"
+        known = self.db.execute(state, (calendar,)).fetchone()
+        if known is None:                           # a calendar never written to
+            with self._transaction_unless_open():
+                self._start_history(calendar)
+            known = self.db.execute(state, (calendar,)).fetchone()
+        epoch, revision, pruned = known
         since = 0
         if token:
             since = _token_revision(token, epoch, calendar)

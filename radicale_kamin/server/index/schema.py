@@ -21,7 +21,7 @@ from radicale_kamin.server.compat import is_item_name
 SCHEMA_VERSION = "21"
 INDEX_FILE = "kamin-index.sqlite"
 RADICALE_CACHE = ".Radicale.cache"
-CACHE_KIB = 64 * 1024
+CACHE_KIB = 16 * 1024
 FACT_COLUMNS = [f.name for f in fields(ItemFacts)]
 SETTLEMENT_KINDS = (*BOOKING_KINDS, "deadline")      # the rows that settle or are settled
 SETTLEMENT_SQL = "(%s)" % ", ".join("'%s'" % kind for kind in SETTLEMENT_KINDS)
