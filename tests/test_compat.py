@@ -136,3 +136,12 @@ def test_storage_subclasses_set_radicales_collection_class():
     assert Storage._collection_class is Collection
     from radicale.storage.multifilesystem import discover
     assert "self._collection_class(" in inspect.getsource(discover)
+
+
+def test_radicale_reads_put_bodies_and_files_with_read_components():
+    from radicale import item as radicale_item
+    from radicale.storage.multifilesystem import get
+
+    assert getattr(radicale_item.read_components, "kamin_patched", False)
+    assert "radicale_item.read_components(" in inspect.getsource(radicale_put.ApplicationPartPut)
+    assert "radicale_item.read_components(" in inspect.getsource(get)

@@ -48,3 +48,17 @@ def test_serialize_keeps_unchanged_lines():
 def test_broken_structure_is_refused(text):
     with pytest.raises(ValueError):
         icslines.parse(text)
+
+
+@pytest.mark.parametrize("line,escaped", [
+    ("SUMMARY:Kehrung, Messung", "SUMMARY:Kehrung\\, Messung"),
+    ("LOCATION;LANGUAGE=de:Hauptstr. 5\\, 90402 Nürnberg, DE",
+     "LOCATION;LANGUAGE=de:Hauptstr. 5\\, 90402 Nürnberg\\, DE"),
+    ("DESCRIPTION:a\\\\, b; c", "DESCRIPTION:a\\\\\\, b\\; c"),      # an escaped backslash first
+    ("CATEGORIES:A,B", "CATEGORIES:A,B"),                          # a list: commas separate
+    ("X-KAMIN-CUSTOMER:Huber, Hans", "X-KAMIN-CUSTOMER:Huber, Hans"),
+    ("SUMMARY:schon\\, gut", "SUMMARY:schon\\, gut"),
+])
+def test_unescaped_separators_of_single_text_values_are_escaped(line, escaped):
+    text = "BEGIN:VEVENT\r\n%s\r\nEND:VEVENT\r\n" % line
+    assert icslines.escape_text_separators(text) == "BEGIN:VEVENT\r\n%s\r\nEND:VEVENT\r\n" % escaped

@@ -177,3 +177,24 @@ def parse(text: str) -> Component:
 
 def serialize(component: Component) -> str:
     return "\r\n".join(component.serialize()) + "\r\n"
+
+
+# Single-valued TEXT properties (RFC 5545 3.8.1): a comma or semicolon in
+# them must be escaped; vobject splits at an unescaped one and keeps the
+# first part only ("Hauptstr. 5, 90402 Nürnberg" became "Hauptstr. 5").
+SINGLE_TEXT = frozenset({"SUMMARY", "LOCATION", "DESCRIPTION", "COMMENT", "CONTACT"})
+_UNESCAPED_SEPARATOR = re.compile(r"(?<!\\)((?:\\\\)*)([,;])")
+
+
+def escape_text_separators(text: str) -> str:
+    """``text`` with unescaped commas and semicolons in single-valued TEXT
+    properties escaped — what a client meant, kept whole. Lines are
+    unfolded; other lines stay as they are."""
+    out = []
+    for raw in unfold(text):
+        line = parse_line(raw) if raw[:1].isalpha() else None
+        if line is not None and line.name in SINGLE_TEXT and _UNESCAPED_SEPARATOR.search(line.value):
+            value = _UNESCAPED_SEPARATOR.sub(lambda m: m.group(1) + "\\" + m.group(2), line.value)
+            raw = raw[:len(raw) - len(line.value)] + value
+        out.append(raw)
+    return "\r\n".join(out) + "\r\n"

@@ -15,6 +15,12 @@ moves one of them turns a named test red instead of failing in production.
 * The item check: Radicale expands recurrences while preparing a PUT,
   before any storage call; a rule to refuse must be refused before that,
   so ``install_item_check`` wraps ``radicale.item.check_and_sanitize_items``.
+* Reading iCalendar text: vobject splits a single-valued TEXT property at
+  an unescaped comma or semicolon and keeps the first part — clients that
+  do not escape lost "90402 Nürnberg" from ``LOCATION:Hauptstr. 5, 90402
+  Nürnberg``. ``radicale.item.read_components`` (Radicale's one reader, for
+  PUT bodies and files alike, already home to workarounds for other clients)
+  escapes them first (``entries.icslines.escape_text_separators``).
 * Logins: Radicale keeps successful logins (``cache_logins``) only for auth
   types it knows; ``as_htpasswd`` presents a configuration as ``htpasswd``.
 * REPORT filters: ``simplify_prefilters`` and the time bounds Radicale uses.
@@ -57,6 +63,7 @@ from radicale.app import base as radicale_base
 from radicale.app import put as radicale_put
 from radicale.storage import multifilesystem
 
+from radicale_kamin.entries import icslines
 from radicale_kamin.server import durable, privacy
 
 # How deep a WebDAV request body may nest: CalDAV filters need about eight
@@ -355,8 +362,20 @@ def _read_xml_refusing_hostile_bodies(read_xml):
     return read
 
 
+def _keeping_text_whole(read_components):
+    @functools.wraps(read_components)
+    def read(text: str):
+        if "BEGIN:VCALENDAR" in text[:4096].upper():
+            text = icslines.escape_text_separators(text)
+        return read_components(text)
+    read.kamin_patched = True
+    return read
+
+
 def install() -> None:
     """Patch Radicale once per process (idempotent)."""
+    if not getattr(radicale_item.read_components, "kamin_patched", False):
+        radicale_item.read_components = _keeping_text_whole(radicale_item.read_components)
     part = radicale_put.ApplicationPartPut
     if not getattr(part.do_PUT, "kamin_patched", False):
         part.do_PUT = _answer_put_without_changed_etag(part.do_PUT)
