@@ -149,19 +149,10 @@ class _Group:
         if not self.masters:
             return [(self.uid + "\x00" + rid, [event])
                     for rid, event in sorted(self.overrides.items())]
-        masters = sorted(self.masters, key=_sequence)
+        masters = sorted(self.masters, key=timefacts.version)
         for _ in masters[:-1]:
             skipped.append(Skipped(self.uid, "the UID occurs twice; the later version is kept"))
         return [(self.uid, [masters[-1]] + [e for _, e in sorted(self.overrides.items())])]
-
-
-def _sequence(event: Any) -> tuple:
-    try:
-        sequence = int(event.get("SEQUENCE", 0))
-    except (TypeError, ValueError):
-        sequence = 0
-    modified = event.get("LAST-MODIFIED")
-    return (sequence, modified.to_ical().decode() if modified is not None else "")
 
 
 def _collect(event: Any, zones: dict, groups: dict[str, _Group], skipped: list[Skipped],

@@ -96,21 +96,12 @@ def _group_records(group: _Group, tz: dt.tzinfo) -> list[ImportRecord | Skipped]
     if not group.masters:
         return [_record(event, number, tz) for number, event in group.overrides]
     results: list[ImportRecord | Skipped] = []
-    *older, (number, master) = sorted(group.masters, key=lambda item: _sequence(item[1]))
+    *older, (number, master) = sorted(group.masters, key=lambda item: timefacts.version(item[1]))
     for other_number, event in older:
         results.append(Skipped(_where(event, other_number), "UID kommt mehrfach vor – die neueste Fassung zählt"))
     results.append(_record(master, number, tz,
                            [event for _, event in sorted(group.overrides, key=lambda x: x[0])]))
     return results
-
-
-def _sequence(event: icalendar.Event) -> tuple:
-    try:
-        sequence = int(event.get("SEQUENCE", 0))
-    except (TypeError, ValueError):
-        sequence = 0
-    modified = event.get("LAST-MODIFIED")
-    return (sequence, modified.to_ical().decode() if modified is not None else "")
 
 
 def _where(event: icalendar.Event, number: int) -> str:
