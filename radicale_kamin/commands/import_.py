@@ -111,11 +111,11 @@ def _print_summary(name: str, report) -> None:
         print("Notizen: %d Zeile(n), die die Quelle nicht mehr hat, bleiben auf dem Server" % kept)
 
 
-def _staff_calendars(configuration, calendars: list[str]) -> dict[str, str]:
+def _staff_calendars(store, calendars: list[str]) -> dict[str, str]:
     """Each staff member's bookable calendar by their user name and display
     name (casefolded), for sources that name the employee."""
     found = {}
-    for member in staff_members(configuration, calendars):
+    for member in staff_members(store, calendars):
         found[member.id.casefold()] = member.bookable
         found[member.name.casefold()] = member.bookable
     return found
@@ -143,7 +143,7 @@ def run(args) -> int:
     if calendar not in existing and not args.dry_run:
         raise SystemExit("kamin import: the calendar /%s/ does not exist (create it first, "
                          "e.g. with kamin setup)" % calendar)
-    staff_calendars = _staff_calendars(configuration, existing)
+    staff_calendars = _staff_calendars(store, existing)
     now = dt.datetime.now(store.settings.timezone).replace(microsecond=0)
     with tqdm(unit=" Einträge", disable=args.quiet or args.dry_run, file=sys.stderr) as bar:
         def progress(done: int, total: int) -> None:
