@@ -136,3 +136,18 @@ def test_storage_subclasses_set_radicales_collection_class():
     assert Storage._collection_class is Collection
     from radicale.storage.multifilesystem import discover
     assert "self._collection_class(" in inspect.getsource(discover)
+
+
+def test_a_put_below_web_reaches_the_web_plugin_not_the_storage(app):
+    """Radicale hands a web plugin only GET and POST; the JSON API's PUT
+    settings needs the PUT too (compat routes it by Radicale's do_PUT
+    arguments: environ, base_prefix, path, user, …)."""
+    parameters = list(inspect.signature(radicale_put.ApplicationPartPut.do_PUT.__wrapped__
+                                        ).parameters)
+    assert parameters[:5] == ["self", "environ", "base_prefix", "path", "user"]
+    assert hasattr(app, "_web")
+    meister = Client(app, "meister")
+    answer = meister.request("PUT", "/.web/kamin/api/settings", '{"announce_days": 9}',
+                             content_type="application/json")
+    assert answer.status == 200, answer.text
+    assert '"announce_days": 9' in answer.text

@@ -25,6 +25,7 @@ from radicale_kamin.schedule.due import candidate_from
 from radicale_kamin.schedule import settings as office_rules
 from radicale_kamin.server.hours import OfficeHours
 from radicale_kamin.server.storage import PLUGIN_CONFIG_SCHEMA, call_settings
+from radicale_kamin.feeds.office import office_subscriptions
 from radicale_kamin.feeds.sync import watch_subscriptions
 
 __all__ = ["Api", "ApiError", "PREFIX"]
@@ -104,7 +105,13 @@ class Api:
 
     @property
     def subscriptions(self):
-        return self._subscriptions.get()
+        """The external calendars in force: the file's, with those the
+        office added or removed in the backend (``feeds/office.py``)."""
+        return [s for s, _ in self.subscription_sources()]
+
+    def subscription_sources(self):
+        """(subscription, "file" or "backend") of each external calendar."""
+        return office_subscriptions(self._subscriptions.get(), self.office)
 
     @property
     def storage(self):
@@ -134,6 +141,10 @@ class Api:
     def is_admin(self, user: str) -> bool:
         """Whether ``user`` is one of ``[storage] kamin_admins``."""
         return user in self.admins
+
+    def rights_of(self, user: str, groups: set, collection: str) -> str:
+        """Radicale's permissions of ``user`` on a collection (sane path)."""
+        return self._rights.authorization(user, groups, calendar_url(collection))
 
     def calendars(self, user: str, groups: set, permission: str = "r") -> list[str]:
         """Calendars (sane paths) the user may read (``r``) or write (``w``)."""

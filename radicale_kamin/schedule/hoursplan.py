@@ -167,3 +167,25 @@ def notes_of(plan: Mapping[str, Any]) -> dict[dt.date, tuple[str, str]]:
             found[first + dt.timedelta(days=n)] = (item.get("kind") or "other",
                                                    item.get("note") or "")
     return found
+
+
+def days_off(settings: CallSettings, start: dt.date, days: int) -> list[tuple[dt.date, str]]:
+    """The public holidays (German names) and the office's closed days in
+    [start, start + days): nobody works then (``WorkingHours``)."""
+    import holidays
+
+    end = start + dt.timedelta(days=days)
+    found: dict[dt.date, str] = {}
+    for year in range(start.year, end.year + 1):
+        table = holidays.country_holidays("DE", subdiv=settings.bundesland, years=year,
+                                          categories=settings.holiday_categories,
+                                          language="de")
+        found.update({day: name for day, name in table.items() if start <= day < end})
+        for month, day in settings.closed_yearly:
+            try:
+                found.setdefault(dt.date(year, month, day), "Betriebsruhe")
+            except ValueError:          # 29 February of a common year
+                continue
+    for day in settings.closed_dates:
+        found.setdefault(day, "Betriebsruhe")
+    return sorted((day, name) for day, name in found.items() if start <= day < end)

@@ -20,7 +20,8 @@ storage: ``connection`` (the file and its pooled connections), ``files``
 (keeping in step with the files), ``settlement`` (deadlines a booking
 settles), ``contacts`` and ``queries``; ``schema`` has the tables and
 ``filters`` the CalDAV filters it can narrow by, ``calling`` the calling
-options its due periods were computed with. State that is no cache —
+options its due periods were computed with, ``office`` the backend's
+contact search. State that is no cache —
 holds, leases — is in the state store (``server/state.py``), which a
 rebuild never touches.
 """
@@ -35,6 +36,7 @@ from radicale_kamin.entries.entry import Settings
 from radicale_kamin.schedule.calls import CallSettings
 from radicale_kamin.server.index.calling import Calling
 from radicale_kamin.server.index.connection import Connection
+from radicale_kamin.server.index.office import OfficeQueries
 from radicale_kamin.server.index.contacts import Contacts
 from radicale_kamin.server.index.files import Files
 from radicale_kamin.server.index.filters import BuildingMatch, building_match  # noqa: F401
@@ -43,7 +45,7 @@ from radicale_kamin.server.index.schema import INDEX_FILE, SCHEMA_VERSION, etag_
 from radicale_kamin.server.index.settlement import Settlement
 
 
-class SideIndex(Connection, Files, Settlement, Contacts, Queries, Calling):
+class SideIndex(Connection, Files, Settlement, Contacts, Queries, Calling, OfficeQueries):
     """The index of one Radicale storage folder."""
 
     def __init__(self, folder: str, collection_root: str,
