@@ -151,3 +151,16 @@ def test_a_put_below_web_reaches_the_web_plugin_not_the_storage(app):
                              content_type="application/json")
     assert answer.status == 200, answer.text
     assert '"announce_days": 9' in answer.text
+
+
+def test_radicales_login_cache_is_a_dict_by_user_under_a_lock(app):
+    """``forget_cached_logins`` empties ``_cache_successful`` under ``_lock``
+    of Radicale's auth (cache_logins): a reset password must stop working
+    at once."""
+    auth = app._auth
+    assert isinstance(auth._cache_successful, dict)
+    assert hasattr(auth._lock, "acquire")
+    assert Client(app, "anna").request("PROPFIND", "/anna/", depth="0").status in (207, 404)
+    assert "anna" in auth._cache_successful
+    compat.forget_cached_logins(auth)
+    assert auth._cache_successful == {}
