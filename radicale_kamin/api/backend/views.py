@@ -110,20 +110,33 @@ def _base(**values: Any) -> dict:
 
 # --- the pages -------------------------------------------------------------------------
 
+SHOWN = 50          # entries per list on the Heute page, unless "alle" asks for all
+
+
 class Today:
     """Heute: whom to call and why, data missing (fix it here), follow-up,
-    deadlines, holds."""
+    deadlines, holds. Each list shows its first ``SHOWN`` entries (a
+    district has hundreds of orange entries); ``?alle=<list>`` shows one
+    list whole."""
 
     @staticmethod
     def get(context):
         now = context.query.get("now")
         at = "&now=" + urllib.parse.quote(now) if now else ""
+        whole = context.query.get("alle")
+        due = context.read("due-calls?lease=false" + at)
+        lists = {"anrufe": due["calls"],
+                 "daten-fehlen": context.read("data-missing?" + at[1:])["entries"],
+                 "nacharbeit": context.read("follow-up?" + at[1:])["entries"],
+                 "fristen": context.read("deadlines?" + at[1:])["entries"]}
+        totals = {name: len(items) for name, items in lists.items()}
+        shown = {name: items if name == whole else items[:SHOWN]
+                 for name, items in lists.items()}
         return "today.html", _base(
-            calls=context.read("due-calls?lease=false" + at),
-            missing=context.read("data-missing?" + at[1:]),
-            follow_up=context.read("follow-up?" + at[1:]),
-            deadlines=context.read("deadlines?" + at[1:]),
-            holds=context.read("holds?" + at[1:]), now=now)
+            calls=shown["anrufe"], calling_time=due["calling_time"],
+            missing=shown["daten-fehlen"], follow_up=shown["nacharbeit"],
+            deadlines=shown["fristen"], totals=totals,
+            holds=context.read("holds?" + at[1:])["holds"], now=now)
 
     @staticmethod
     def post(context, form):
