@@ -91,6 +91,15 @@ def main() -> None:
                     page.split("?")[0], statistics.median(times) * 1000, max(times) * 1000,
                     len(answer.content) // 1024))
             api = url + "/.web/kamin/api/"
+            print("\n| endpoint (behind Heute) | median |\n|---|---|")
+            for path in ("due-calls?lease=false", "data-missing?", "follow-up?", "deadlines?",
+                         "holds?"):
+                link = api + path + ("&" if "?" in path and not path.endswith("?") else "") + \
+                    "now=" + now
+                timed("GET", link)
+                times = [timed("GET", link)[0] for _ in range(args.rounds)]
+                print("| GET %s | %.0f ms |" % (path.rstrip("?").split("?")[0],
+                                               statistics.median(times) * 1000))
             for days in (10, 7):
                 took, answer = timed("PUT", api + "settings", json={"announce_days": days})
                 assert answer.status_code == 200, answer.text

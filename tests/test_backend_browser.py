@@ -9,13 +9,11 @@ KAMIN_SCREENSHOTS=docs)."""
 
 from __future__ import annotations
 
-import base64
 import http.server
 import os
 import pathlib
 import shutil
 import threading
-import time
 import urllib.parse
 
 import caldav
@@ -332,5 +330,3 @@ def test_screenshots_of_the_main_pages(office, server, tmp_path):
     office.save_screenshot(str(target / "heute-telefon.png"))
     office.set_window_size(1400, 1000)
 
-
-_ = (base64, time)

@@ -117,8 +117,8 @@ PLUGIN_CONFIG_SCHEMA = {
             "", "the calendar bookings go into, per staff member, e.g. anna: /anna/arbeit/ "
             "(default: the user's calendar termine, else their first calendar)"),
         "kamin_admins": _option(
-            "", "user names of the admins (the master, the office), comma-separated: they may "
-            "release any hold"),
+            "", "user names of the admins (the master, the office), comma-separated: they use "
+            "the backend (/.web/kamin/) and may release any hold"),
     },
 }
 
