@@ -39,6 +39,7 @@ def start():
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_argument("--user-data-dir=" + profile)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "de-DE,de"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.execute_cdp_cmd("Network.enable", {})
     quit_driver = driver.quit

@@ -19,9 +19,8 @@ import urllib.parse
 import caldav
 import pytest
 import requests
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 import browser
@@ -96,10 +95,13 @@ def set_value(driver, element, value: str) -> None:
 
 
 def submit(driver, button) -> None:
-    """Click a form's button and wait until the browser shows the answer."""
-    old = driver.find_element(By.TAG_NAME, "html")
+    """Click a form's button (or a link) and wait until the browser shows
+    the next page, loaded: the old page's mark is gone."""
+    driver.execute_script("window.kaminOldPage = true")
     button.click()
-    WebDriverWait(driver, 30, 0.05).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 30, 0.05, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && !window.kaminOldPage"))
 
 
 def message(driver) -> str:
@@ -181,8 +183,11 @@ def test_import_a_file_with_preview_and_report(office, server):
     submit(office, columns.find_element(By.TAG_NAME, "button"))
     assert "Spaltenzuordnung ist übernommen" in message(office)
     submit(office, office.find_element(By.CSS_SELECTOR, "#run button"))
-    WebDriverWait(office, 60, 0.2).until(
+    # The page reloads itself every 2 seconds while the import runs.
+    WebDriverWait(office, 60, 0.2, ignored_exceptions=(WebDriverException,)).until(
         lambda d: d.find_element(By.ID, "status").text == "fertig")
+    WebDriverWait(office, 30, 0.05, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
     assert "geschrieben" in text(office)
     report = office.find_element(By.LINK_TEXT, "Bericht herunterladen (CSV)").get_attribute("href")
     csv = requests.get(report, auth=("meister", "meister-demo"), timeout=10)
@@ -276,7 +281,8 @@ def test_a_form_on_another_site_is_refused(office, server):
             office.get("http://127.0.0.1:%d/" % site.server_address[1])
             submit(office, office.find_element(By.CSS_SELECTOR, "#%s button" % form))
             WebDriverWait(office, 10).until(lambda d: d.current_url.startswith(server))
-            assert "Abgelehnt" in office.page_source or "refused" in office.page_source
+            WebDriverWait(office, 10, 0.1).until(
+                lambda d: "Abgelehnt" in d.page_source or "refused" in d.page_source)
         assert api(server, "meister", "GET", "settings").json()["announce_days"] == 7
         accounts = api(server, "meister", "GET", "accounts").json()["accounts"]
         assert "mallory" not in [a["id"] for a in accounts]

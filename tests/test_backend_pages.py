@@ -3,6 +3,7 @@ their headers, escaping, the page's token, long lists."""
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.parse
 
@@ -75,3 +76,40 @@ def test_long_lists_show_their_first_entries(app, client, monkeypatch):
     assert page.count('class="card fix"') == 2 and "alle 3 zeigen" in page
     whole = meister.get(PAGES + "?now=2026-12-01T10:00&alle=daten-fehlen").text
     assert whole.count('class="card fix"') == 3
+
+
+def _post(client, page, fields):
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get(PAGES + page).text).group(1)
+    return client.request("POST", PAGES + page, urllib.parse.urlencode(
+        {**fields, "csrf": token}, doseq=True), content_type="application/x-www-form-urlencoded")
+
+
+def test_the_staff_table_sets_names_admins_and_calendars(app, client):
+    client.mkcalendar("/anna/privat/")
+    meister = Client(app, "meister")
+    answer = _post(meister, "mitarbeiter", {
+        "action": "staff", "name_anna": "Anna Huber", "name_meister": "Meister",
+        "admin": ["meister", "anna"], "staff_calendar": ["/anna/termine/"],
+        "bookable_anna": "/anna/termine/"})
+    assert answer.status == 303, answer.text
+    settings = json.loads(meister.get("/.web/kamin/api/settings").text)
+    assert settings["staff_names"]["anna"] == "Anna Huber"
+    assert settings["admins"] == ["meister", "anna"]
+    assert settings["non_staff_calendars"] == ["/anna/privat/"]
+    staff = json.loads(meister.get("/.web/kamin/api/staff").text)["staff"]
+    assert [(s["id"], s["name"], s["calendars"]) for s in staff] == [
+        ("anna", "Anna Huber", ["/anna/termine/"])]
+    assert client.get(PAGES).status == 200              # anna is an admin now
+
+
+def test_the_hours_form_saves_week_b(app, client):
+    answer = _post(client, "arbeitszeiten/anna", {
+        "action": "save", "w0_mon_1_start": "07:00", "w0_mon_1_end": "12:00",
+        "rotation": "on", "rotation_start": "2026-11-30",
+        "w1_mon_1_start": "13:00", "w1_mon_1_end": "18:00"})
+    assert answer.status == 303, answer.text
+    hours = json.loads(client.get("/.web/kamin/api/staff/anna/working-hours").text)
+    assert hours["rotation"]["start"] == "2026-11-30"
+    assert hours["rotation"]["weeks"][0]["mon"] == [{"start": "13:00", "end": "18:00"}]
+    page = client.get(PAGES + "arbeitszeiten/anna").text
+    assert 'name="rotation" checked' in page
