@@ -18,6 +18,7 @@ office reads beside the field.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
@@ -286,7 +287,7 @@ def effective(defaults: Mapping[str, str], stored: Mapping[str, Any],
         calling = CallSettings.from_options(texts)
     except ValueError as e:
         raise SettingsRejected({"calling": "Die Anrufregeln passen nicht zusammen (%s)." % e})
-    calling = CallSettings(**{**calling.__dict__, "timezone": base.timezone})
+    calling = dataclasses.replace(calling, timezone=base.timezone)
     try:
         slots = availability.SlotSettings.from_options(
             {option: str(values[option[len("kamin_"):]]) for option in availability.OPTIONS
