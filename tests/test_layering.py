@@ -19,7 +19,7 @@ FLOORS = {
     "importing": {"address", "entries", "schedule"},
     "server": {"address", "entries", "schedule"},
     "feeds": {"address", "entries", "schedule", "server"},
-    "api": {"address", "entries", "schedule", "server", "feeds"},
+    "api": {"address", "entries", "schedule", "server", "feeds", "importing"},
     "commands": {"address", "entries", "schedule", "server", "feeds", "api", "importing"},
     "": {"server", "api"},        # the plugin names Radicale loads
 }

@@ -33,6 +33,14 @@ ERRORS = {
     409: "a conflict; `error` says which",
     413: "the request body is larger than 64 KiB",
 }
+ACCESS = {
+    "user": "the request comes from another site (CSRF: another Origin, or a form without "
+            "the page's token)",
+    "admin": "only admins ([storage] kamin_admins) may use this, or the request comes from "
+             "another site (CSRF)",
+    "self": "only the employee themself or an admin may use this, or the request comes from "
+            "another site (CSRF)",
+}
 ENTRY_404 = "no such entry in the calendars the user may write to"
 ENTRY_409 = ("the entry changed meanwhile (`etag` is the current one), the UID is in several "
              "calendars (`calendars` lists them), or the new slot is taken (`conflict` names "
@@ -54,12 +62,20 @@ class Endpoint:
     body_required: bool = True
     if_match: bool = False                   # takes If-Match for the entry's ETag
     errors: Mapping[int, str] = field(default_factory=dict)    # beyond 400, 401 (and 413)
+    # Who may use it: "user" (every user, within their rights), "admin"
+    # (kamin_admins only) or "self" (an admin, or the user the {staff}
+    # path parameter names).
+    access: str = "user"
+    max_body: int = 64 * 1024
 
     def refusals(self) -> dict[int, str]:
         """Every error status the endpoint may answer, with its meaning."""
         statuses = {400: ERRORS[400], 401: ERRORS[401]}
         if self.body is not None:
-            statuses[413] = ERRORS[413]
+            statuses[413] = ("the request body is larger than %d KiB" % (self.max_body // 1024)
+                             if self.max_body != 64 * 1024 else ERRORS[413])
+        if self.access != "user" or self.method in ("POST", "PUT"):
+            statuses[403] = ACCESS[self.access]
         statuses.update({status: text or ERRORS[status] for status, text in self.errors.items()})
         return dict(sorted(statuses.items()))
 
@@ -187,3 +203,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         get_openapi, (200, Document, "the OpenAPI document of the API")),
 )
 
+# The office backend's endpoints (settings, staff, working hours, the
+# office's boards, contacts, external calendars, imports): one table.
+from radicale_kamin.api.backend.endpoints import OFFICE_ENDPOINTS  # noqa: E402
+
+ENDPOINTS = ENDPOINTS + OFFICE_ENDPOINTS

@@ -37,6 +37,10 @@ moves one of them turns a named test red instead of failing in production.
   of its own) so that the WSGI entry can answer with it; for a body
   Radicale cannot parse, the PUT wrapper notes the parser's complaint
   (without the data it complains about).
+* PUT below ``/.web/``: Radicale hands a web plugin GET and POST only and
+  treats every PUT as a write into the storage. ``do_PUT`` is wrapped: a
+  PUT below ``/.web/`` goes to the web plugin's ``put`` (the JSON API's
+  ``PUT settings`` and ``PUT staff/{id}/working-hours``) when it has one.
 * Request bodies: Radicale answers 500 to hostile or odd bodies it already
   refuses — XML with entity declarations or external references (defusedxml
   refuses them with an exception Radicale does not expect), XML nested
@@ -129,9 +133,21 @@ def _without_etag(headers: Any) -> Any:
     return [(k, v) for k, v in headers if k.lower() != "etag"]
 
 
+def _web_put(application: Any, args: tuple) -> Optional[Callable]:
+    """The web plugin's ``put`` for a PUT below ``/.web/`` (args: base
+    prefix, path, …), if it has one."""
+    path = args[1] if len(args) > 1 else ""
+    if path == "/.web" or path.startswith("/.web/"):
+        return getattr(application._web, "put", None)
+    return None
+
+
 def _answer_put_without_changed_etag(do_put):
     @functools.wraps(do_put)
     def do_PUT(self, environ, *args, **kwargs):
+        web_put = _web_put(self, args)
+        if web_put is not None:
+            return web_put(environ, *args, **kwargs)
         body = environ["wsgi.input"] = _RecordedInput(environ["wsgi.input"])
         _recording.stored = []
         try:
@@ -288,6 +304,16 @@ class as_htpasswd:
 
     def __getattr__(self, name):
         return getattr(self._configuration, name)
+
+
+def forget_cached_logins(auth: Any) -> None:
+    """Empty Radicale's cache of successful logins (``cache_logins``): after
+    a password reset the old password must not stay valid for
+    ``cache_successful_logins_expiry`` seconds."""
+    cached = getattr(auth, "_cache_successful", None)
+    if cached:
+        with auth._lock:
+            cached.clear()
 
 
 # --- request bodies ------------------------------------------------------------

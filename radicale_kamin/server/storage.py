@@ -17,6 +17,7 @@ nothing; ``radicale_kamin.wsgi`` turns that into a readable message.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from typing import Any, Callable, Iterable, Mapping, Optional
@@ -36,7 +37,10 @@ from radicale_kamin.entries.contact import (ContactFacts, contacts_for_entry, no
 from radicale_kamin.entries.entry import Contact, EntryRejected, Settings
 from radicale_kamin.entries.facts import plain_item
 from radicale_kamin.server.index import SideIndex, building_match
+from radicale_kamin.schedule import settings as office_rules
+from radicale_kamin.server.office import OfficeStore
 from radicale_kamin.server.optionfiles import WatchedFile
+from radicale_kamin.server.settings import OfficeSettings
 from radicale_kamin.server.state import StateStore
 from radicale_kamin.schedule.recurrence import RecurrenceRejected, check_recurrence
 from radicale_kamin.schedule.workhours import (DEFAULT_WORKING_HOURS, WorkingHoursBook,
@@ -113,8 +117,8 @@ PLUGIN_CONFIG_SCHEMA = {
             "", "the calendar bookings go into, per staff member, e.g. anna: /anna/arbeit/ "
             "(default: the user's calendar termine, else their first calendar)"),
         "kamin_admins": _option(
-            "", "user names of the admins (the master, the office), comma-separated: they may "
-            "release any hold"),
+            "", "user names of the admins (the master, the office), comma-separated: they use "
+            "the backend (/.web/kamin/) and may release any hold"),
     },
 }
 
@@ -174,6 +178,14 @@ def watch_working_hours(path: str, settings: CallSettings) -> WatchedFile[Workin
 
 def load_working_hours(path: str, settings: CallSettings) -> WorkingHoursBook:
     return watch_working_hours(path, settings).get()
+
+
+def office_settings(configuration: Any, office: OfficeStore) -> OfficeSettings:
+    """The options the office changes at run time (``GET/PUT settings``):
+    the config file's values are their defaults."""
+    config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
+    defaults = {o.name: str(config.get("storage", o.config_name)) for o in office_rules.OPTIONS}
+    return OfficeSettings(defaults, call_settings(config), office)
 
 
 def load_index(configuration: Any, folder: str, root: str,
@@ -327,8 +339,19 @@ class Storage(compat.StorageBase):
                                 self.settings)
         self.index.etag_reader = self._radicale_etag
         self.state = StateStore(self.storage_folder)
+        self.office = OfficeStore(self.state)
+        self.office_settings = office_settings(configuration, self.office)
         self.index.start_verifier(lambda: self.acquire_lock("r", "kamin-index-check"))
         _install_guards()
+
+    @contextlib.contextmanager
+    def acquire_lock(self, mode: str, user: str = "", *args, **kwargs):
+        """Radicale's storage lock. Inside it the calling options in force
+        now are applied to the index: a change the office made — in any
+        process — applies from this request on (``server/settings.py``)."""
+        with super().acquire_lock(mode, user, *args, **kwargs):
+            self.index.apply_call_settings(self.office_settings.current().call_settings)
+            yield
 
     def _radicale_etag(self, calendar: str, href: str, text: str, stat: os.stat_result,
                        plain: bool) -> Optional[str]:

@@ -19,21 +19,24 @@ The index is composed of one mixin per concern, like Radicale's own
 storage: ``connection`` (the file and its pooled connections), ``files``
 (keeping in step with the files), ``settlement`` (deadlines a booking
 settles), ``contacts`` and ``queries``; ``schema`` has the tables and
-``filters`` the CalDAV filters it can narrow by. State that is no cache —
+``filters`` the CalDAV filters it can narrow by, ``calling`` the calling
+options its due periods were computed with, ``office`` the backend's
+contact search. State that is no cache —
 holds, leases — is in the state store (``server/state.py``), which a
 rebuild never touches.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from typing import Callable, Optional
 
 from radicale_kamin.entries.entry import Settings
 from radicale_kamin.schedule.calls import CallSettings
+from radicale_kamin.server.index.calling import Calling
 from radicale_kamin.server.index.connection import Connection
+from radicale_kamin.server.index.office import OfficeQueries
 from radicale_kamin.server.index.contacts import Contacts
 from radicale_kamin.server.index.files import Files
 from radicale_kamin.server.index.filters import BuildingMatch, building_match  # noqa: F401
@@ -42,7 +45,7 @@ from radicale_kamin.server.index.schema import INDEX_FILE, SCHEMA_VERSION, etag_
 from radicale_kamin.server.index.settlement import Settlement
 
 
-class SideIndex(Connection, Files, Settlement, Contacts, Queries):
+class SideIndex(Connection, Files, Settlement, Contacts, Queries, Calling, OfficeQueries):
     """The index of one Radicale storage folder."""
 
     def __init__(self, folder: str, collection_root: str,
@@ -52,9 +55,10 @@ class SideIndex(Connection, Files, Settlement, Contacts, Queries):
         self.root = collection_root
         self.settings = settings
         self.call_settings = call_settings
-        # The due periods depend on the calling options: other options, another index.
-        self.version = "%s/%s" % (SCHEMA_VERSION, hashlib.sha256(
-            repr(call_settings).encode()).hexdigest()[:12])
+        # The due periods depend on the calling options, which the office
+        # changes at run time: they are recomputed in place
+        # (``apply_call_settings``), never a reason to rebuild.
+        self.version = SCHEMA_VERSION
         self.verify_seconds = verify_seconds
         # Radicale's ETag of a file read from disk where it is not the hash
         # of its text, given (calendar, href, text, stat, plain): the

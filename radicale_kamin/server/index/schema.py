@@ -13,7 +13,7 @@ from dataclasses import fields
 from radicale_kamin.entries.facts import ItemFacts
 from radicale_kamin.schedule.calls import BOOKING_KINDS
 
-SCHEMA_VERSION = "17"
+SCHEMA_VERSION = "18"
 INDEX_FILE = "kamin-index.sqlite"
 RADICALE_CACHE = ".Radicale.cache"
 CACHE_KIB = 64 * 1024
