@@ -40,7 +40,10 @@ def start():
         options.add_argument(flag)
     options.add_argument("--user-data-dir=" + profile)
     options.add_experimental_option("prefs", {"intl.accept_languages": "de-DE,de"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    # Chromium takes its locale (the format of time and date fields) from
+    # LANGUAGE, with the German pack of chromium-l10n; --lang alone is not enough.
+    service = Service(CHROMEDRIVER, env=dict(os.environ, LANGUAGE="de"))
+    driver = webdriver.Chrome(service=service, options=options)
     driver.execute_cdp_cmd("Network.enable", {})
     quit_driver = driver.quit
 
