@@ -36,6 +36,7 @@ class Receiver:
     def __init__(self, secret: str = SECRET, port: int = 0):
         self.secret = secret
         self.status = 204
+        self.delay = 0.0                # seconds before answering (a slow receiver)
         self.deliveries: list[Delivery] = []
         self.lock = threading.Condition()
         self.port = port
@@ -66,6 +67,8 @@ class Receiver:
                             self.headers.get("X-Kamin-Event"), self.headers.get("X-Kamin-Delivery"),
                             ok, json.loads(raw), raw, time.time()))
                         receiver.lock.notify_all()
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
