@@ -313,6 +313,18 @@ def test_an_event_failing_past_the_retry_period_is_parked_and_holds_back_its_ent
     assert streams.index("a:booking.created") < streams.index("a:booking.moved")
 
 
+def test_a_retry_by_hand_also_ends_the_pause_of_a_receiver_that_is_back(hooked, receiver):
+    hooks = hooked(background=False)
+    receiver.status = 503
+    hooks.anna.put(CAL + "a.ics", appointment("a"))
+    assert hooks.dispatcher.deliver().failed == 1
+    receiver.status = 204
+    assert hooks.dispatcher.deliver().delivered == 0          # paused
+    with hooks.store.state.transaction() as db:
+        assert outbox.retry(db, int(time.time()), "test") == 0  # nothing parked, but …
+    assert hooks.dispatcher.deliver().delivered == 2          # … the pause is over
+
+
 def test_two_processes_never_claim_the_same_delivery(hooked):
     hooks = hooked(background=False)
     for n in range(12):

@@ -202,7 +202,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         description=(
             "`{}` retries every parked event, `subscriber` a subscriber's, `delivery` one "
             "(`parked[].delivery` of GET webhooks). Each gets a new retry period "
-            "(kamin_webhook_retry_hours); its subscriber's pause ends.")),
+            "(kamin_webhook_retry_hours). Without `delivery` the subscribers' pauses end too "
+            "and their waiting events are sent now (the receiver is back).")),
     Endpoint(
         "GET", "openapi.json", "getOpenApi", "This document (OpenAPI 3.1)",
         get_openapi, (200, Document, "the OpenAPI document of the API")),

@@ -84,7 +84,7 @@ def watch_subscribers(path: str) -> WatchedFile[list[Subscriber]]:
 
 def wake(folder: str) -> None:
     """A write queued events: the dispatcher of this process sends them now."""
-    running = _RUNNING.get(folder)
+    running = _RUNNING.get(os.path.abspath(folder))
     if running is not None:
         running.woken.set()
 
@@ -92,7 +92,7 @@ def wake(folder: str) -> None:
 def stop(folder: str) -> None:
     """Stop this process's dispatcher of ``folder`` (tests)."""
     with _LOCK:
-        running = _RUNNING.pop(folder, None)
+        running = _RUNNING.pop(os.path.abspath(folder), None)
     if running is not None:
         running.stop()
 
@@ -106,7 +106,7 @@ class Webhooks:
             self.options = WebhookOptions.from_options(get)
         except ValueError as e:
             raise RuntimeError("[storage] %s" % e) from e
-        self.folder = storage.storage_folder
+        self.folder = os.path.abspath(storage.storage_folder)
         self.state = storage.state
         self.timezone = storage.settings.timezone
         self.enabled = bool(self.options.path)

@@ -165,7 +165,13 @@ class Dispatcher:
         return self._http
 
     def deliver(self, budget: Optional[float] = None) -> Round:
-        """Send every delivery that is due now (within ``budget`` seconds)."""
+        """Send every delivery that is due now (within ``budget`` seconds).
+
+        Claimed in batches (each the oldest undelivered event of its entry,
+        so a batch holds no two events of one entry), sent one after the
+        other, and the batch's answers recorded in one transaction: a crash
+        in between sends the batch again (at least once), and a burst costs
+        one commit per batch instead of one per event."""
         done = Round()
         subscribers = {s.name: s for s in self.subscribers()}
         if not subscribers:
@@ -180,42 +186,47 @@ class Dispatcher:
             if not batch:
                 break
             failing: set[str] = set()
+            answers = []
             for row in batch:
                 late = deadline is not None and time.monotonic() > deadline
                 if row["subscriber"] in failing or late or self.stopped.is_set():
-                    with self.state.transaction() as db:
-                        outbox.unclaim(db, row["seq"], self.owner)
+                    answers.append((row, None))         # given back untried
                     continue
-                if not self._send(row, subscribers[row["subscriber"]], done):
+                attempt = delivery.post(self.http, subscribers[row["subscriber"]], row["type"],
+                                        row["event"], row["body"], self.options.timeout)
+                answers.append((row, attempt))
+                if not attempt.ok:
                     failing.add(row["subscriber"])
+            self._record(answers, done)
             if deadline is not None and time.monotonic() > deadline:
                 break
         return done
 
-    def _send(self, row, subscriber: Subscriber, done: Round) -> bool:
-        attempt = delivery.post(self.http, subscriber, row["type"], row["event"], row["body"],
-                                self.options.timeout)
+    def _record(self, answers, done: Round) -> None:
         now = int(time.time())
+        parked = []
         with self.state.transaction() as db:
-            if attempt.ok:
-                outbox.delivered(db, row["seq"], subscriber.name, now, attempt.status)
-                done.delivered += 1
-                logger.debug("Webhook %s: %s %s delivered (%.0f ms)", subscriber.name,
-                             row["type"], row["event"], attempt.seconds * 1000)
-                return True
-            next_at = outbox.failed(db, row["seq"], self.owner, subscriber.name, now,
-                                    attempt.status, attempt.error, self.options.retry)
-        done.failed += 1
-        if next_at is None:
-            done.parked += 1
-            logger.error("Webhook %s: %s %s parked after %d attempts: %s (kamin webhooks "
-                         "retry sends it again)", subscriber.name, row["type"], row["event"],
-                         row["attempts"] + 1, attempt.error)
-        else:
-            logger.warning("Webhook %s: %s %s not delivered: %s; next attempt at %s",
-                           subscriber.name, row["type"], row["event"], attempt.error,
-                           time.strftime("%H:%M:%S", time.localtime(next_at)))
-        return False
+            for row, attempt in answers:
+                if attempt is None:
+                    outbox.unclaim(db, row["seq"], self.owner)
+                elif attempt.ok:
+                    outbox.delivered(db, row["seq"], row["subscriber"], now, attempt.status)
+                    done.delivered += 1
+                else:
+                    next_at = outbox.failed(db, row["seq"], self.owner, row["subscriber"], now,
+                                            attempt.status, attempt.error, self.options.retry)
+                    done.failed += 1
+                    parked.append((row, attempt, next_at))
+        for row, attempt, next_at in parked:
+            if next_at is None:
+                done.parked += 1
+                logger.error("Webhook %s: %s %s parked after %d attempts: %s (kamin webhooks "
+                             "retry sends it again)", row["subscriber"], row["type"],
+                             row["event"], row["attempts"] + 1, attempt.error)
+            else:
+                logger.warning("Webhook %s: %s %s not delivered: %s; next attempt at %s",
+                               row["subscriber"], row["type"], row["event"], attempt.error,
+                               time.strftime("%H:%M:%S", time.localtime(next_at)))
 
     def housekeeping(self) -> None:
         names = [s.name for s in self.subscribers()]

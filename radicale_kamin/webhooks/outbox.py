@@ -392,18 +392,25 @@ def parked(db: sqlite3.Connection, subscriber: Optional[str] = None,
 def retry(db: sqlite3.Connection, now: int, subscriber: Optional[str] = None,
           seq: Optional[int] = None) -> int:
     """Parked deliveries (all, a subscriber's, or one) go out again now,
-    with a fresh retry period; their subscriber's pause ends."""
-    where, parameters = "state='parked'", []
+    with a fresh retry period. Without ``seq`` the subscribers' pauses end
+    too and their waiting deliveries are due now ("the receiver is back").
+    Returns the parked deliveries queued again."""
+    scope, parameters = "1", []
     if subscriber is not None:
-        where += " AND subscriber=?"
-        parameters.append(subscriber)
+        scope, parameters = "subscriber=?", [subscriber]
     if seq is not None:
-        where += " AND seq=?"
+        scope += " AND seq=?"
         parameters.append(seq)
     names = [r[0] for r in db.execute("SELECT DISTINCT subscriber FROM webhook_deliveries"
-                                      " WHERE " + where, parameters)]
+                                      " WHERE state='parked' AND " + scope, parameters)]
     count = db.execute("UPDATE webhook_deliveries SET state='pending', retry_from=?, next_at=?,"
-                       " done_at=NULL WHERE " + where, (now, now, *parameters)).rowcount
+                       " done_at=NULL WHERE state='parked' AND " + scope,
+                       (now, now, *parameters)).rowcount
+    if seq is None:
+        db.execute("UPDATE webhook_deliveries SET next_at=? WHERE state='pending' AND next_at > ?"
+                   " AND " + scope, (now, now, *parameters))
+        names = [r[0] for r in db.execute("SELECT name FROM webhook_subscribers WHERE " + (
+            "name=?" if subscriber is not None else "1"), parameters[:1])]
     db.executemany("UPDATE webhook_subscribers SET paused_until=0 WHERE name=?",
                    [(n,) for n in names])
     return count
