@@ -501,6 +501,17 @@ def test_a_wrong_option_or_subscriber_stops_the_start_naming_it(tmp_path, receiv
         Application(load_config(tmp_path / "c", storage={"kamin_webhook_timeout": "0"}))
 
 
+def test_a_broken_edit_of_the_file_keeps_the_last_good_subscribers(hooked, receiver, caplog):
+    hooks = hooked(background=False)
+    time.sleep(0.01)
+    hooks.path.write_text(receiver.config() + "events = call.due\n")     # given twice
+    with caplog.at_level(logging.ERROR, logger="radicale"):
+        hooks.anna.put(CAL + "a.ics", appointment("a"))
+    assert "kamin_webhooks" in caplog.text and "events is given twice" in caplog.text
+    assert receiver.secret not in caplog.text
+    assert hooks.types() == ["entry.state-changed", "booking.created"]
+
+
 def test_without_webhooks_nothing_is_observed(tmp_path):
     config = load_config(tmp_path / "collections", storage={"kamin_webhooks": ""})
     app = Application(config)
