@@ -122,6 +122,32 @@ def test_a_put_reaches_the_receiver_signed_with_the_contracts_headers(hooked, re
         "a", "/anna/termine/", None, "planned")
 
 
+def test_every_event_is_as_the_openapi_document_describes_it(hooked, receiver):
+    from radicale_kamin.api.webhooks import MODELS
+    from radicale_kamin.webhooks.events import EVENT_TYPES
+
+    assert set(MODELS) == set(EVENT_TYPES)
+    hooks = hooked(background=False)            # the test's clock, not the machine's
+    hooks.anna.put(CAL + "a.ics", appointment("a"))
+    post(hooks.assistant, "bookings/a/move", {"start": "2026-12-08T10:00:00+01:00"})
+    hooks.anna.request("DELETE", CAL + "a.ics")
+    hooks.dispatcher.check_due(moment(MONDAY_10))      # nothing due: a was deleted
+    hooks.anna.put(CAL + "b.ics", appointment("b"))
+    hooks.dispatcher.check_due(moment("2026-11-30T10:01:00+01:00"))
+    hooks.store.announce("import.finished", {
+        "file": "x.csv", "format": "csv", "calendar": CAL, "addressbook": "/anna/kontakte/",
+        "records": 1, "counts": {"green": 1, "orange": 0, "red": 0},
+        "written": {"created": 1, "updated": 0, "unchanged": 0}, "skipped": 0, "conflicts": 0},
+        "import:anna/termine", "anna/termine")
+    hooks.time_passes()
+    hooks.dispatcher.deliver()
+    found = receiver.deliveries
+    assert {d.event for d in found} >= {"entry.state-changed", "booking.created", "booking.moved",
+                                        "booking.cancelled", "call.due", "import.finished"}
+    for delivery in found:
+        MODELS[delivery.event].model_validate(delivery.body)     # unknown fields refused too
+
+
 def test_an_events_entry_fields_are_the_apis(hooked, receiver):
     hooks = hooked()
     hooks.anna.put(CAL + "a.ics", appointment("a"))

@@ -65,7 +65,7 @@ class Endpoint:
 
 
 def get_openapi(api: Api, request: Request) -> tuple[int, Document]:
-    return 200, Document(openapi.document(ENDPOINTS))
+    return 200, Document(openapi.document(ENDPOINTS, webhooks.WEBHOOKS))
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (

@@ -1,21 +1,24 @@
-"""Endpoints of the webhooks' outbox for the admins (docs/webhooks.md):
-each subscriber's deliveries and the parked ones; a retry. The secret of a
-subscriber is never shown — only whether one is set — and its URL only
-without credentials, query and tokens."""
+"""Webhooks in the API (docs/webhooks.md): the events the server posts —
+their models, a table the OpenAPI document's ``webhooks`` section is written
+from — and the endpoints of the outbox for the admins: each subscriber's
+deliveries and the parked ones; a retry. The secret of a subscriber is never
+shown — only whether one is set — and its URL only without credentials,
+query and tokens."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Optional
 
-from pydantic import Field
+from pydantic import BaseModel, Field, create_model
 
 from radicale_kamin.api.errors import ApiError
 from radicale_kamin.api.fields import Instant, Name
-from radicale_kamin.api.models import Answer, RequestPart
+from radicale_kamin.api.models import Answer, DueCall, RequestPart
 from radicale_kamin.api.request import Request
 from radicale_kamin.feeds.config import redact_url
-from radicale_kamin.webhooks import outbox
+from radicale_kamin.webhooks import events, outbox
 
 if TYPE_CHECKING:
     from radicale_kamin.api.service import Api
@@ -122,3 +125,132 @@ def post_retry(api: Api, request: Request) -> tuple[int, Retried]:
         count = outbox.retry(db, int(dt.datetime.now(api.timezone).timestamp()),
                              body.subscriber, body.delivery)
     return 200, Retried(retried=count)
+
+
+# --- the events the server posts --------------------------------------------------------------
+
+class EventData(Answer):
+    truncated: bool = Field(None, description="present (true) when the event was larger than "
+                                              "64 KiB: only the fields its type promises are "
+                                              "left")
+
+
+class EntryEventData(EventData):
+    """The entry's fields as the API shows them (`Entry`). A deleted entry
+    says only `uid`, `calendar`, `href`, `etag`, `kind` and `start`."""
+    uid: Optional[str]
+    calendar: str = Field(examples=["/anna/termine/"])
+    href: str
+    etag: str = Field(None)
+    kind: Optional[str] = Field(None)
+    state: Optional[str] = Field(None)
+    colour: Optional[str] = Field(None)
+    label: Optional[str] = Field(None)
+    summary: Optional[str] = Field(None)
+    start: Optional[str] = Field(None, description="date-time, or a date for all-day entries")
+    end: Optional[Instant] = Field(None)
+    customer: Optional[str] = Field(None)
+    phone: Optional[str] = Field(None)
+    building: Optional[str] = Field(None)
+    address: Optional[Literal["complete", "incomplete", "unrecognised"]] = Field(None)
+    attempts: Optional[int] = Field(None)
+    outcome: Optional[str] = Field(None)
+    callback: Optional[Instant] = Field(None)
+
+
+class StateChangedData(EntryEventData):
+    old_state: Optional[str] = Field(description="null: the entry is new")
+    state: Optional[str] = Field(description="null: the entry was deleted")
+    deleted: bool = Field(None, description="present (true) when the entry was deleted")
+
+
+class BookingData(EntryEventData):
+    deleted: bool = Field(None, description="(booking.cancelled) whether the entry was "
+                                            "deleted rather than cancelled")
+
+
+class BookingMovedData(EntryEventData):
+    old_start: Optional[str] = Field(description="the start before the move")
+
+
+class CallDueData(DueCall):
+    truncated: bool = Field(None, description="present (true) when the call listed so many "
+                                              "entries that the event was cut to 64 KiB")
+
+
+class ImportCounts(Answer):
+    green: int
+    orange: int
+    red: int
+
+
+class ImportWritten(Answer):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class ImportFinishedData(EventData):
+    file: str = Field(description="the imported file's name")
+    format: str = Field(examples=["csv", "vcard", "ics", "ziv"])
+    calendar: str
+    addressbook: str
+    records: int
+    counts: ImportCounts = Field(description="records per verdict")
+    written: ImportWritten = Field(description="items written")
+    skipped: int
+    conflicts: int = Field(description="fields both the source and the server changed (the "
+                                       "server's value kept)")
+
+
+class SubscriptionFailedData(EventData):
+    name: str = Field(description="the subscription's section in the subscriptions file")
+    calendar: str
+    url: str = Field(description="without credentials, query and tokens")
+    error: Optional[str]
+    last_success: Optional[str] = Field(description="the last successful fetch, if any")
+
+
+def _event_model(event_type: str, data: type[BaseModel], name: str) -> type[BaseModel]:
+    """The posted object of one type: ``{id, type, created, data}``."""
+    return create_model(
+        name, __base__=Answer, __doc__="The body of the `%s` webhook (docs/webhooks.md)."
+        % event_type,
+        id=(str, Field(description="the event id, also in X-Kamin-Delivery: the same on "
+                                   "every retry")),
+        type=(Literal[event_type], ...),             # type: ignore[valid-type]
+        created=(Instant, Field(description="when the event was queued")),
+        data=(data, ...))
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """One type of event, as the OpenAPI document's ``webhooks`` names it."""
+    type: str
+    operation_id: str
+    summary: str
+    model: type[BaseModel]
+
+
+WEBHOOKS: tuple[Webhook, ...] = (
+    Webhook(events.STATE_CHANGED, "entryStateChanged",
+            "An entry's state changed (also when it was created or deleted)",
+            _event_model(events.STATE_CHANGED, StateChangedData, "EntryStateChangedEvent")),
+    Webhook(events.CALL_DUE, "callDue",
+            "A call entered the due list (by a write, or because the time came)",
+            _event_model(events.CALL_DUE, CallDueData, "CallDueEvent")),
+    Webhook(events.BOOKING_CREATED, "bookingCreated", "A booking was made",
+            _event_model(events.BOOKING_CREATED, BookingData, "BookingCreatedEvent")),
+    Webhook(events.BOOKING_MOVED, "bookingMoved", "A booking's start changed",
+            _event_model(events.BOOKING_MOVED, BookingMovedData, "BookingMovedEvent")),
+    Webhook(events.BOOKING_CANCELLED, "bookingCancelled",
+            "A booking was deleted, cancelled, rejected or set free",
+            _event_model(events.BOOKING_CANCELLED, BookingData, "BookingCancelledEvent")),
+    Webhook(events.IMPORT_FINISHED, "importFinished", "kamin import finished, with its counts",
+            _event_model(events.IMPORT_FINISHED, ImportFinishedData, "ImportFinishedEvent")),
+    Webhook(events.SUBSCRIPTION_FAILED, "subscriptionFailed",
+            "kamin sync could not mirror an external calendar",
+            _event_model(events.SUBSCRIPTION_FAILED, SubscriptionFailedData,
+                         "SubscriptionFailedEvent")),
+)
+MODELS = {hook.type: hook.model for hook in WEBHOOKS}
