@@ -122,8 +122,7 @@ class Webhooks:
         self.dispatcher = Dispatcher(
             state=self.state, index=index, subscribers=self.subscribers.get,
             options=Options(timeout=self.options.timeout,
-                            retry=RetryPolicy(self.options.retry_hours),
-                            background=self.options.background),
+                            retry=RetryPolicy(self.options.retry_hours)),
             call_settings=index.call_settings,
             calendars=lambda: [c for c in index.calendars_on_disk()
                                if staff.is_staff_calendar(c, non_staff.non_staff)],

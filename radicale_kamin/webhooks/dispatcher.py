@@ -47,10 +47,9 @@ BATCH = 10
 
 @dataclass(frozen=True)
 class Options:
-    """``[storage] kamin_webhook_*`` (docs/configuration.md)."""
+    """``[storage] kamin_webhook_timeout`` and ``…_retry_hours``."""
     timeout: float = 10.0
     retry: RetryPolicy = RetryPolicy()
-    background: bool = True
 
 
 @dataclass
