@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
 from pydantic import BaseModel
 
-from radicale_kamin.api import booking, calls, slots, subscriptions
+from radicale_kamin.api import booking, calls, slots, subscriptions, webhooks
 from radicale_kamin.api import openapi
 from radicale_kamin.api.models import (
     Booked, BookingRequest, Building, BuildingPath, CancelRequest, Document, DueCalls,
@@ -81,7 +81,7 @@ class Endpoint:
 
 
 def get_openapi(api: Api, request: Request) -> tuple[int, Document]:
-    return 200, Document(openapi.document(ENDPOINTS))
+    return 200, Document(openapi.document(ENDPOINTS, webhooks.WEBHOOKS))
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -198,6 +198,27 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "The external calendars mirrored into calendars you may read, and their last fetch",
         subscriptions.get_subscriptions, (200, Subscriptions, "the subscriptions"),
         query=NowQuery),
+    Endpoint(
+        "GET", "webhooks", "getWebhooks",
+        "The webhook subscribers, what each received, and the parked events (admins)",
+        webhooks.get_webhooks, (200, webhooks.Webhooks, "the subscribers and parked events"),
+        access="admin",
+        description=(
+            "Every subscriber of the webhooks file (docs/webhooks.md) with its URL (without "
+            "credentials, query and tokens), events, calendars, whether a secret is set (never "
+            "the secret), its deliveries by state, last success and failure, and a pause; then "
+            "the parked events, oldest first.")),
+    Endpoint(
+        "POST", "webhooks/retry", "postWebhooksRetry",
+        "Send parked webhook events again now (admins)",
+        webhooks.post_retry, (200, webhooks.Retried, "how many were queued again"),
+        body=webhooks.RetryRequest, body_required=False, access="admin",
+        errors={404: "no webhooks set up, or no such subscriber"},
+        description=(
+            "`{}` retries every parked event, `subscriber` a subscriber's, `delivery` one "
+            "(`parked[].delivery` of GET webhooks). Each gets a new retry period "
+            "(kamin_webhook_retry_hours). Without `delivery` the subscribers' pauses end too "
+            "and their waiting events are sent now (the receiver is back).")),
     Endpoint(
         "GET", "openapi.json", "getOpenApi", "This document (OpenAPI 3.1)",
         get_openapi, (200, Document, "the OpenAPI document of the API")),

@@ -42,6 +42,7 @@ from radicale_kamin.server.office import OfficeStore
 from radicale_kamin.server.optionfiles import WatchedFile
 from radicale_kamin.server.settings import OfficeSettings
 from radicale_kamin.server.state import StateStore
+from radicale_kamin.server.webhooks import Webhooks
 from radicale_kamin.schedule.recurrence import RecurrenceRejected, check_recurrence
 from radicale_kamin.schedule.workhours import (DEFAULT_WORKING_HOURS, WorkingHoursBook,
                                                parse_working_hours)
@@ -118,7 +119,17 @@ PLUGIN_CONFIG_SCHEMA = {
             "(default: the user's calendar termine, else their first calendar)"),
         "kamin_admins": _option(
             "", "user names of the admins (the master, the office), comma-separated: they use "
-            "the backend (/.web/kamin/) and may release any hold"),
+            "the backend (/.web/kamin/), may release any hold and see the webhooks"),
+        "kamin_webhooks": _option(
+            "", "the webhooks file: subscribers, their secrets and events (docs/webhooks.md); "
+            "empty = no webhooks"),
+        "kamin_webhook_timeout": _option(
+            "10", "seconds a subscriber has to answer one event (1-60)"),
+        "kamin_webhook_retry_hours": _option(
+            "24", "hours a failed event is retried before it is parked (1-336)"),
+        "kamin_webhook_background": _option(
+            "true", "the server sends events itself; false = only `kamin webhooks deliver-once` "
+            "(cron) sends them"),
     },
 }
 
@@ -341,6 +352,7 @@ class Storage(compat.StorageBase):
         self.state = StateStore(self.storage_folder)
         self.office = OfficeStore(self.state)
         self.office_settings = office_settings(configuration, self.office)
+        self.webhooks = Webhooks(configuration.copy(PLUGIN_CONFIG_SCHEMA), self)
         self.index.start_verifier(lambda: self.acquire_lock("r", "kamin-index-check"))
         _install_guards()
 
@@ -352,6 +364,13 @@ class Storage(compat.StorageBase):
         with super().acquire_lock(mode, user, *args, **kwargs):
             self.index.apply_call_settings(self.office_settings.current().call_settings)
             yield
+
+    def announce(self, event_type: str, data: Mapping[str, Any], stream: str,
+                 calendar: Optional[str] = None) -> bool:
+        """Queue a webhook event of something that ran — an import, a
+        subscription's sync (``server/webhooks.py``); entries' events come
+        from the side index by themselves."""
+        return self.webhooks.announce(event_type, data, stream, calendar)
 
     def _radicale_etag(self, calendar: str, href: str, text: str, stat: os.stat_result,
                        plain: bool) -> Optional[str]:

@@ -64,4 +64,7 @@ class SideIndex(Connection, Files, Settlement, Contacts, Queries, Calling, Offic
         # of its text, given (calendar, href, text, stat, plain): the
         # storage plugin sets it.
         self.etag_reader: Optional[Callable[..., Optional[str]]] = None
+        # The webhooks' observer (``webhooks/observer.py``): told every row
+        # stored and dropped, committed before the index commits.
+        self.observer = None
         self._local = threading.local()

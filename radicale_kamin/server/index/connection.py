@@ -107,7 +107,7 @@ class Connection:
 
     def transaction(self):
         """``with index.transaction():`` — one commit for many rows."""
-        return _Transaction(self.db)
+        return _Transaction(self.db, self.observer)
 
     def _transaction_unless_open(self):
         return contextlib.nullcontext() if self.db.in_transaction else self.transaction()
@@ -168,13 +168,26 @@ def _file_identity(path: str) -> tuple[int, int]:
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection):
+    """BEGIN IMMEDIATE … COMMIT; the webhooks' observer (if any) writes
+    what the transaction saw to its outbox just before the commit, and
+    forgets it on a rollback (``webhooks/observer.py``)."""
+
+    def __init__(self, db: sqlite3.Connection, observer=None):
         self.db = db
+        self.observer = observer
 
     def __enter__(self):
         self.db.execute("BEGIN IMMEDIATE")
         return self.db
 
     def __exit__(self, kind, value, traceback):
+        if kind is None and self.observer is not None:
+            try:
+                self.observer.commit()
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        elif self.observer is not None:
+            self.observer.discard()
         self.db.execute("COMMIT" if kind is None else "ROLLBACK")
         return False

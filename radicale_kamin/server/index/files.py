@@ -39,12 +39,15 @@ class Files:
         self._mark_unsettled("calendar=? AND href=?", (calendar, href))    # its old building
         if facts.building and facts.kind in SETTLEMENT_KINDS:
             self.db.execute("INSERT OR IGNORE INTO unsettled VALUES (?)", (facts.building,))
+        etag = etag or etag_of(text)
         self.db.execute(
             "INSERT OR REPLACE INTO items (calendar, href, mtime_ns, size, etag, due_since,"
             " due_until, %s) VALUES (?, ?, ?, ?, ?, ?, ?, %s)" % (
                 ", ".join(FACT_COLUMNS), ", ".join("?" * len(FACT_COLUMNS))),
-            (calendar, href, stat.st_mtime_ns, stat.st_size, etag or etag_of(text), due_since,
+            (calendar, href, stat.st_mtime_ns, stat.st_size, etag, due_since,
              due_until, *(values[name] for name in FACT_COLUMNS)))
+        if self.observer is not None:           # webhooks: into the outbox before the commit
+            self.observer.seen(calendar, href, etag, values)
 
     def _index_file(self, calendar: str, href: str) -> None:
         path = os.path.join(self._calendar_dir(calendar), href)
@@ -108,6 +111,11 @@ class Files:
     def _delete_items(self, where: str, parameters: Sequence) -> None:
         """Rows go; their buildings' settlement is to be decided again."""
         self._mark_unsettled(where, parameters)
+        if self.observer is not None:           # webhooks: into the outbox before the commit
+            self.observer.gone(self.db.execute("SELECT calendar, href FROM items WHERE " + where,
+                                               tuple(parameters)).fetchall())
+            if not self.db.in_transaction:
+                self.observer.commit()
         self.db.execute("DELETE FROM items WHERE " + where, tuple(parameters))
 
     def _note_directory(self, calendar: str) -> None:
