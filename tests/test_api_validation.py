@@ -13,6 +13,7 @@ import pytest
 
 from conftest import Client, event, ics
 from radicale_kamin.api.endpoints import ENDPOINTS
+from radicale_kamin.api.webhooks import WEBHOOKS
 from radicale_kamin.api.openapi import document
 
 API = "/.web/kamin/api/"
@@ -285,9 +286,10 @@ def test_the_openapi_document_is_served(assistant):
     response = assistant.get(API + "openapi.json")
     assert response.status == 200
     served = json.loads(response.text)
-    assert served == json.loads(json.dumps(document(ENDPOINTS)))
+    assert served == json.loads(json.dumps(document(ENDPOINTS, WEBHOOKS)))
     assert served["openapi"].startswith("3.1")
     assert "/bookings" in served["paths"] and "/openapi.json" in served["paths"]
+    assert "call.due" in served["webhooks"]
 
 
 @pytest.mark.parametrize("now", ["1970-01-01T00:00:00+14:00", "2199-12-31T23:59:59-14:00",

@@ -290,3 +290,40 @@ def test_the_properties_vobject_allows_once_are_the_plugins():
         name for name, (_, most, _) in icalendar.VEvent.knownChildren.items() if most == 1}
     assert set(facts.SINGLE_CALENDAR_PROPERTIES) == {
         name for name, (_, most, _) in icalendar.VCalendar2_0.knownChildren.items() if most == 1}
+
+
+def test_radicale_reads_put_bodies_and_files_with_read_components():
+    from radicale import item as radicale_item
+    from radicale.storage.multifilesystem import get
+
+    assert getattr(radicale_item.read_components, "kamin_patched", False)
+    assert "radicale_item.read_components(" in inspect.getsource(radicale_put.ApplicationPartPut)
+    assert "radicale_item.read_components(" in inspect.getsource(get)
+
+
+def test_a_put_below_web_reaches_the_web_plugin_not_the_storage(app):
+    """Radicale hands a web plugin only GET and POST; the JSON API's PUT
+    settings needs the PUT too (compat routes it by Radicale's do_PUT
+    arguments: environ, base_prefix, path, user, …)."""
+    parameters = list(inspect.signature(radicale_put.ApplicationPartPut.do_PUT.__wrapped__
+                                        ).parameters)
+    assert parameters[:5] == ["self", "environ", "base_prefix", "path", "user"]
+    assert hasattr(app, "_web")
+    meister = Client(app, "meister")
+    answer = meister.request("PUT", "/.web/kamin/api/settings", '{"announce_days": 9}',
+                             content_type="application/json")
+    assert answer.status == 200, answer.text
+    assert '"announce_days": 9' in answer.text
+
+
+def test_radicales_login_cache_is_a_dict_by_user_under_a_lock(app):
+    """``forget_cached_logins`` empties ``_cache_successful`` under ``_lock``
+    of Radicale's auth (cache_logins): a reset password must stop working
+    at once."""
+    auth = app._auth
+    assert isinstance(auth._cache_successful, dict)
+    assert hasattr(auth._lock, "acquire")
+    assert Client(app, "anna").request("PROPFIND", "/anna/", depth="0").status in (207, 404)
+    assert "anna" in auth._cache_successful
+    compat.forget_cached_logins(auth)
+    assert auth._cache_successful == {}

@@ -48,3 +48,35 @@ def test_serialize_keeps_unchanged_lines():
 def test_broken_structure_is_refused(text):
     with pytest.raises(ValueError):
         icslines.parse(text)
+
+
+@pytest.mark.parametrize("line,escaped", [
+    ("SUMMARY:Kehrung, Messung", "SUMMARY:Kehrung\\, Messung"),
+    ("LOCATION;LANGUAGE=de:Hauptstr. 5\\, 90402 Nürnberg, DE",
+     "LOCATION;LANGUAGE=de:Hauptstr. 5\\, 90402 Nürnberg\\, DE"),
+    ("DESCRIPTION:a\\\\, b; c", "DESCRIPTION:a\\\\\\, b\\; c"),      # an escaped backslash first
+    ("CATEGORIES:A,B", "CATEGORIES:A,B"),                          # a list: commas separate
+    ("X-KAMIN-CUSTOMER:Huber, Hans", "X-KAMIN-CUSTOMER:Huber, Hans"),
+    ("SUMMARY:schon\\, gut", "SUMMARY:schon\\, gut"),
+])
+def test_unescaped_separators_of_single_text_values_are_escaped(line, escaped):
+    text = "BEGIN:VEVENT\r\n%s\r\nEND:VEVENT\r\n" % line
+    assert icslines.escape_text_separators(text) == "BEGIN:VEVENT\r\n%s\r\nEND:VEVENT\r\n" % escaped
+
+
+def test_a_broken_line_is_left_for_the_parser_to_name():
+    """Escaping never judges syntax: a line without ':' passes through as
+    it is, so vobject's ParseError (a 400 naming the line) stays the answer."""
+    text = "BEGIN:VEVENT\r\nSUMMARY;oops\r\nLOCATION:a, b\r\nEND:VEVENT\r\n"
+    assert icslines.escape_text_separators(text) == (
+        "BEGIN:VEVENT\r\nSUMMARY;oops\r\nLOCATION:a\\, b\r\nEND:VEVENT\r\n")
+
+
+def test_only_the_escaped_line_changes():
+    """Folding, line ends and trailing blanks elsewhere stay byte for byte:
+    the parser after us sees what the client sent."""
+    text = ("BEGIN:VEVENT\nSUMMARY:Keh\r\n rung\r\nLOCATION:Hauptstr. 5,\r\n  90402 Nürnberg\r\n"
+            "END:VEVENT\r\n   ")
+    assert icslines.escape_text_separators(text) == (
+        "BEGIN:VEVENT\nSUMMARY:Keh\r\n rung\r\nLOCATION:Hauptstr. 5\\, 90402 Nürnberg\r\n"
+        "END:VEVENT\r\n   ")

@@ -105,6 +105,11 @@ def test_plain_install_starts_and_answers(plain_install, tmp_path):
         assert due.status_code == 200, due.text
         assert [c["uid"] for c in due.json()["calls"]] == [uid]
         assert due.json()["calls"][0]["phone"] == "+49911123456"
+        # The backend's templates and stylesheet are in the wheel.
+        backend = requests.get(url + "/.web/kamin/", auth=("meister", "meister-demo"))
+        assert backend.status_code == 200 and "<h1>Heute" in backend.text
+        css = requests.get(url + "/.web/kamin/static/kamin.css", auth=("meister", "meister-demo"))
+        assert css.status_code == 200 and ".state-data-missing" in css.text
     address = subprocess.run([str(venv / "bin" / "kamin"), "address", "--jsonl"],
                              input=json.dumps({"address": "Hauptstr.12, 1067 Dresden"}) + "\n",
                              capture_output=True, text=True, timeout=60)

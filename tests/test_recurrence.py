@@ -99,3 +99,25 @@ def test_daily_rule_with_every_hour_minute_and_second_is_refused(client):
 def test_hourly_within_a_day_is_still_accepted(client):
     rule = "RRULE:FREQ=DAILY;COUNT=3;BYHOUR=" + ",".join(map(str, range(8, 18)))
     assert client.put("/anna/termine/ok.ics", ics(event("ok", rule))).status == 201
+
+
+@pytest.mark.parametrize("rule, code", [
+    ("FREQ=HOURLY;COUNT=5", "sub-daily"),
+    ("FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12;BYMINUTE=0,30", "too-dense"),
+    ("FREQ=WEEKLY;INTERVAL=0", "invalid"),
+    ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "no-occurrence"),
+    ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;UNTIL=20270101", "ends-before-start"),
+])
+def test_the_storage_the_feeds_and_the_importer_refuse_a_rule_alike(rule, code):
+    """One judgment (``rule_problem``) for every door a series comes through:
+    the storage's refusal, a feed's skipped entry and the importer's German
+    report name the same reason."""
+    import datetime as dt
+    from radicale_kamin.importing import icsfile
+    from radicale_kamin.schedule.recurrence import rule_problem
+    problem = rule_problem(rule, dt.datetime(2026, 12, 1, 10))
+    assert problem.code == code
+    with pytest.raises(RecurrenceRejected) as refused:
+        check_recurrence(vevent("RRULE:" + rule))
+    assert str(refused.value) == problem.message
+    assert icsfile._rule_problem(rule, dt.date(2026, 12, 1)).endswith("nicht übernommen")

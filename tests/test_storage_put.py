@@ -185,3 +185,18 @@ def test_stored_file_on_disk_is_the_derived_one(client, storage_folder):
     path = storage_folder / "collection-root" / "anna" / "termine" / "a.ics"
     on_disk = path.read_text(encoding="utf-8")
     assert "X-KAMIN-STATUS:planned" in on_disk and "COLOR:lightgray" in on_disk
+
+
+def test_unescaped_commas_in_text_properties_are_kept_whole(client):
+    """A client that does not escape (``LOCATION:Hauptstr. 5, 90402 …``)
+    loses nothing: vobject alone keeps only the part before the comma."""
+    body = ics(event("u", "X-KAMIN-KIND:internal", "X-KAMIN-PHONE:089 123456",
+                     "LOCATION:Hauptstraße 12, 80331 München",
+                     "DESCRIPTION:Hund im Hof, bitte klingeln; Zugang hinten",
+                     summary="Kehrung, Messung"))
+    assert client.put(CAL + "u.ics", body).status == 201
+    stored = client.get(CAL + "u.ics").text
+    assert prop(stored, "LOCATION") == "Hauptstraße 12\\, 80331 München"
+    assert prop(stored, "DESCRIPTION") == "Hund im Hof\\, bitte klingeln\\; Zugang hinten"
+    assert prop(stored, "SUMMARY") == "Kehrung\\, Messung"
+    assert prop(stored, "X-KAMIN-STATUS") == "planned"

@@ -83,9 +83,12 @@ def get_follow_up(api: Api, request: Request) -> tuple[int, EntryList]:
     notice_works = [w.name for w in rules.WORKS.values() if w.notice]
     candidates, by_key = _listed(api, request, lambda calendars: (
         api.index.follow_up_candidates(calendars, formblatt_before, notice_works)))
+    by_building: dict = {}
+    for c in candidates:                # one pass: a district lists thousands of candidates
+        by_building.setdefault(c.building, []).append(c)
     entries = []
     for candidate in calls.follow_up(candidates, now, settings):
-        same_building = [c for c in candidates if c.building == candidate.building]
+        same_building = by_building[candidate.building]
         entries.append(api.entry_json(
             by_key[(candidate.calendar, candidate.href)],
             follow_up=calls.follow_up_reason(candidate, now, settings, same_building)))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from pydantic import BaseModel, ValidationError
 from radicale.log import logger
 
+from radicale_kamin.api import csrf
 from radicale_kamin.api.endpoints import ENDPOINTS, Endpoint
 from radicale_kamin.api.errors import REFUSALS, ApiError
 from radicale_kamin.api.models import Error
@@ -50,6 +51,7 @@ def answer(api: Api, method: str, environ: dict, path: str, user: str,
         if not user:
             raise ApiError(401, "authentication required")
         endpoint, params = route(method, path[len(PREFIX):])
+        _allowed(api, endpoint, method, environ, params, user)
         request = _request(api, endpoint, method, environ, params, user, groups)
         status, payload = endpoint.handler(api, request)
     except ApiError as e:
@@ -90,6 +92,25 @@ def route(method: str, path: str) -> tuple[Endpoint, dict[str, str]]:
     raise ApiError(404, "no such API path: %s%s" % (PREFIX, path))
 
 
+def _allowed(api: Api, endpoint: Endpoint, method: str, environ: dict,
+             params: dict[str, str], user: str) -> None:
+    """403 for a user the endpoint is not for, and for a state-changing
+    request another site made the browser send (``csrf.py``)."""
+    if endpoint.access == "admin" and not api.is_admin(user):
+        raise ApiError(403, "only admins ([storage] kamin_admins) may use this")
+    if endpoint.access == "self" and params.get("staff") != user and not api.is_admin(user):
+        raise ApiError(403, "only %s themself or an admin may use this" % params.get("staff"))
+    if method not in ("POST", "PUT"):
+        return
+    reason = csrf.cross_site(environ)
+    if reason:
+        raise ApiError(403, "refused: %s" % reason)
+    if csrf.is_form(environ) and not csrf.token_valid(api.office.secret(), user,
+                                                      environ.get(csrf.HEADER)):
+        raise ApiError(403, "refused: a form needs the page's CSRF token (header X-Kamin-CSRF);"
+                            " API clients send Content-Type: application/json")
+
+
 def _request(api: Api, endpoint: Endpoint, method: str, environ: dict,
              params: dict[str, str], user: str, groups: set) -> Request:
     context = {"timezone": api.timezone}
@@ -97,7 +118,7 @@ def _request(api: Api, endpoint: Endpoint, method: str, environ: dict,
     query = _valid(endpoint.query, _query(environ.get("QUERY_STRING", "")), "query", context)
     body = None
     if endpoint.body is not None:
-        raw = _read_json(environ)
+        raw = _read_json(environ, endpoint.max_body)
         if raw is None and endpoint.body_required:
             raise ApiError(400, "a JSON object is expected as the request body")
         body = _valid(endpoint.body, {} if raw is None else raw, "body", context)
@@ -126,7 +147,7 @@ def _query(raw: str) -> dict[str, str]:
     return {name: value for name, value in values.items() if value != ""}
 
 
-def _read_json(environ: dict) -> Optional[Any]:
+def _read_json(environ: dict, limit: int = MAX_BODY) -> Optional[Any]:
     """The request body as JSON, None when there is none."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -134,8 +155,8 @@ def _read_json(environ: dict) -> Optional[Any]:
         raise ApiError(400, "invalid Content-Length") from None
     if length < 0:
         raise ApiError(400, "invalid Content-Length")
-    if length > MAX_BODY:
-        raise ApiError(413, "request body larger than %d bytes" % MAX_BODY)
+    if length > limit:
+        raise ApiError(413, "request body larger than %d bytes" % limit)
     raw = environ["wsgi.input"].read(length) if length else b""
     if not raw.strip():
         return None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
 from pydantic import BaseModel
 
-from radicale_kamin.api import booking, calls, slots, subscriptions
+from radicale_kamin.api import booking, calls, slots, subscriptions, webhooks
 from radicale_kamin.api import openapi
 from radicale_kamin.api.models import (
     Booked, BookingRequest, Building, BuildingPath, CancelRequest, Document, DueCalls,
@@ -35,6 +35,14 @@ ERRORS = {
     503: "the side index of a calendar asked for is still being built (a storage copied in): "
          "try again after `Retry-After` seconds",
 }
+ACCESS = {
+    "user": "the request comes from another site (CSRF: another Origin, or a form without "
+            "the page's token)",
+    "admin": "only admins ([storage] kamin_admins) may use this, or the request comes from "
+             "another site (CSRF)",
+    "self": "only the employee themself or an admin may use this, or the request comes from "
+            "another site (CSRF)",
+}
 ENTRY_404 = "no such entry in the calendars the user may write to"
 ENTRY_409 = ("the entry changed meanwhile (`etag` is the current one), the UID is in several "
              "calendars (`calendars` lists them), or the new slot is taken (`conflict` names "
@@ -56,18 +64,26 @@ class Endpoint:
     body_required: bool = True
     if_match: bool = False                   # takes If-Match for the entry's ETag
     errors: Mapping[int, str] = field(default_factory=dict)    # beyond 400, 401 (and 413)
+    # Who may use it: "user" (every user, within their rights), "admin"
+    # (kamin_admins only) or "self" (an admin, or the user the {staff}
+    # path parameter names).
+    access: str = "user"
+    max_body: int = 64 * 1024
 
     def refusals(self) -> dict[int, str]:
         """Every error status the endpoint may answer, with its meaning."""
         statuses = {400: ERRORS[400], 401: ERRORS[401], 503: ERRORS[503]}
         if self.body is not None:
-            statuses[413] = ERRORS[413]
+            statuses[413] = ("the request body is larger than %d KiB" % (self.max_body // 1024)
+                             if self.max_body != 64 * 1024 else ERRORS[413])
+        if self.access != "user" or self.method in ("POST", "PUT"):
+            statuses[403] = ACCESS[self.access]
         statuses.update({status: text or ERRORS[status] for status, text in self.errors.items()})
         return dict(sorted(statuses.items()))
 
 
 def get_openapi(api: Api, request: Request) -> tuple[int, Document]:
-    return 200, Document(openapi.document(ENDPOINTS))
+    return 200, Document(openapi.document(ENDPOINTS, webhooks.WEBHOOKS))
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -185,7 +201,33 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         subscriptions.get_subscriptions, (200, Subscriptions, "the subscriptions"),
         query=NowQuery),
     Endpoint(
+        "GET", "webhooks", "getWebhooks",
+        "The webhook subscribers, what each received, and the parked events (admins)",
+        webhooks.get_webhooks, (200, webhooks.Webhooks, "the subscribers and parked events"),
+        access="admin",
+        description=(
+            "Every subscriber of the webhooks file (docs/webhooks.md) with its URL (without "
+            "credentials, query and tokens), events, calendars, whether a secret is set (never "
+            "the secret), its deliveries by state, last success and failure, and a pause; then "
+            "the parked events, oldest first.")),
+    Endpoint(
+        "POST", "webhooks/retry", "postWebhooksRetry",
+        "Send parked webhook events again now (admins)",
+        webhooks.post_retry, (200, webhooks.Retried, "how many were queued again"),
+        body=webhooks.RetryRequest, body_required=False, access="admin",
+        errors={404: "no webhooks set up, or no such subscriber"},
+        description=(
+            "`{}` retries every parked event, `subscriber` a subscriber's, `delivery` one "
+            "(`parked[].delivery` of GET webhooks). Each gets a new retry period "
+            "(kamin_webhook_retry_hours). Without `delivery` the subscribers' pauses end too "
+            "and their waiting events are sent now (the receiver is back).")),
+    Endpoint(
         "GET", "openapi.json", "getOpenApi", "This document (OpenAPI 3.1)",
         get_openapi, (200, Document, "the OpenAPI document of the API")),
 )
 
+# The office backend's endpoints (settings, staff, working hours, the
+# office's boards, contacts, external calendars, imports): one table.
+from radicale_kamin.api.backend.endpoints import OFFICE_ENDPOINTS  # noqa: E402
+
+ENDPOINTS = ENDPOINTS + OFFICE_ENDPOINTS

@@ -134,3 +134,25 @@ def query_int(low: int, high: int) -> Any:
 
 
 QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
+
+
+DAY_PATTERN = r"^(19[7-9][0-9]|2[01][0-9][0-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, str) and re.fullmatch(DAY_PATTERN, value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _refuse("date", "a date YYYY-MM-DD between 1970 and 2199 is expected, e.g. 2026-12-24")
+
+
+Date = Annotated[dt.date, BeforeValidator(_date), WithJsonSchema({
+    "type": "string", "pattern": DAY_PATTERN, "examples": ["2026-12-24"]})]
+"""A calendar date (ISO 8601, years 1970-2199)."""
+
+CLOCK_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+Clock = Annotated[str, StringConstraints(pattern=CLOCK_PATTERN), WithJsonSchema({
+    "type": "string", "pattern": CLOCK_PATTERN, "examples": ["07:30"]})]
+"""A wall-clock time HH:MM (24:00 as the end of a day)."""

@@ -171,6 +171,8 @@ class Error(Answer):
     conflict: Conflict = Field(None, description=(
         "the busy time that takes the requested slot (409 of bookings, holds, moves, rebooked)"))
     allow: list[str] = Field(None, description="the methods the path takes (405)")
+    problems: dict[str, str] = Field(None, description=(
+        "(the office's endpoints) what is wrong, per field or option, in German"))
 
 
 class Staff(Answer):
@@ -344,6 +346,8 @@ class Subscription(Answer):
     events: int
     ok: bool = Field(description="the last fetch succeeded")
     due: bool
+    source: Literal["file", "backend"] = Field(None, description=(
+        "file: from kamin_subscriptions; backend: added in the backend"))
 
 
 class Subscriptions(Answer):

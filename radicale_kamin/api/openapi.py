@@ -16,6 +16,7 @@ from radicale_kamin.api.paths import PREFIX
 
 if TYPE_CHECKING:
     from radicale_kamin.api.endpoints import Endpoint
+    from radicale_kamin.api.webhooks import Webhook
 
 REF = "#/components/schemas/{model}"
 RADICALE_400 = ("as text/plain, Radicale itself refused the path: a path parameter with "
@@ -38,14 +39,15 @@ Generated from `radicale_kamin/api/endpoints.py` and
 """
 
 
-def document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
-    """The whole document for ``endpoints`` (the table of ``endpoints.py``)."""
-    endpoints = list(endpoints)
-    schemas = _component_schemas(endpoints)
+def document(endpoints: Iterable[Endpoint], webhooks: Iterable[Webhook] = ()) -> dict[str, Any]:
+    """The whole document for ``endpoints`` (the table of ``endpoints.py``)
+    and the ``webhooks`` the server posts (``api/webhooks.py``)."""
+    endpoints, webhooks = list(endpoints), list(webhooks)
+    schemas = _component_schemas(endpoints, webhooks)
     paths: dict[str, dict] = {}
     for endpoint in endpoints:
         paths.setdefault("/" + endpoint.path, {})[endpoint.method.lower()] = _operation(endpoint)
-    return {
+    found = {
         "openapi": "3.1.0",
         "info": {"title": "radicale_kamin JSON API", "version": radicale_kamin.__version__,
                  "description": DESCRIPTION},
@@ -55,15 +57,50 @@ def document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
         "components": {"securitySchemes": {"basic": {"type": "http", "scheme": "basic"}},
                        "schemas": schemas},
     }
+    if webhooks:
+        found["webhooks"] = {hook.type: {"post": _webhook(hook)} for hook in webhooks}
+    return found
 
 
-def _component_schemas(endpoints: list[Endpoint]) -> dict[str, Any]:
-    """Bodies (as validated) and answers (as written), by model name."""
+WEBHOOK_HEADERS = (
+    ("X-Kamin-Event", "the event's type"),
+    ("X-Kamin-Delivery", "the event's id, the same on every retry: drop what you have seen"),
+    ("X-Kamin-Signature", "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" with the "
+                          "subscriber's secret>; refuse a t older than 5 minutes"),
+)
+
+
+def _webhook(hook: Webhook) -> dict[str, Any]:
+    """A webhook the server posts to the subscribers of ``[storage] kamin_webhooks``."""
+    return {
+        "operationId": hook.operation_id,
+        "summary": hook.summary,
+        "description": (hook.model.__doc__ or "").strip() + " Signed, not authenticated: "
+                       "verify X-Kamin-Signature (docs/webhooks.md).",
+        "security": [],
+        "parameters": [{"name": name, "in": "header", "required": True,
+                        "description": text, "schema": {"type": "string"}}
+                       for name, text in WEBHOOK_HEADERS],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": _ref(hook.model)}}},
+        "responses": {
+            "2XX": {"description": "acknowledged: the event is not sent again"},
+            "default": {"description": "not acknowledged (so are a timeout and a redirect): "
+                                       "retried with growing pauses for "
+                                       "kamin_webhook_retry_hours, then parked"}},
+    }
+
+
+def _component_schemas(endpoints: list[Endpoint],
+                       webhooks: list[Webhook] = ()) -> dict[str, Any]:
+    """Bodies (as validated), answers and webhook bodies (as written), by model name."""
     models: dict[tuple[type[BaseModel], str], None] = {(Error, "serialization"): None}
     for endpoint in endpoints:
         if endpoint.body is not None:
             models[(endpoint.body, "validation")] = None
         models[(endpoint.ok[1], "serialization")] = None
+    for hook in webhooks:
+        models[(hook.model, "serialization")] = None
     _, top = models_json_schema(list(models), ref_template=REF)
     return {name: _tidy(schema) for name, schema in sorted(top.get("$defs", {}).items())}
 

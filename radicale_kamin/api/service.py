@@ -22,8 +22,10 @@ from radicale_kamin.api.errors import ApiError
 from radicale_kamin.api.models import CallEntry, DueCall, Entry, Staff
 from radicale_kamin.api.paths import PREFIX, calendar_url, sane_path
 from radicale_kamin.schedule.due import candidate_from
-from radicale_kamin.server.storage import (PLUGIN_CONFIG_SCHEMA, call_settings, staff_options,
-                                           watch_working_hours)
+from radicale_kamin.schedule import settings as office_rules
+from radicale_kamin.server.hours import OfficeHours
+from radicale_kamin.server.storage import PLUGIN_CONFIG_SCHEMA, call_settings
+from radicale_kamin.feeds.office import office_subscriptions
 from radicale_kamin.feeds.sync import watch_subscriptions
 
 __all__ = ["Api", "ApiError", "PREFIX"]
@@ -35,26 +37,17 @@ def _iso(epoch: Optional[int], tz: ZoneInfo) -> Optional[str]:
     return dt.datetime.fromtimestamp(epoch, tz).isoformat()
 
 
-def parse_admins(raw: str) -> frozenset[str]:
-    """``kamin_admins``: user names, comma-separated."""
-    return frozenset(name.strip() for name in raw.split(",") if name.strip())
-
-
 class Api:
     """One per web plugin (per Radicale application)."""
 
     def __init__(self, configuration: Any):
         self.configuration = configuration
         config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
-        self.call_settings = call_settings(config)
-        self.timezone = self.call_settings.timezone
-        self.staff_options = staff_options(config)
-        self.admins = parse_admins(config.get("storage", "kamin_admins"))
-        self.slot_settings = availability.SlotSettings.from_options(
-            {name: str(config.get("storage", name)) for name in availability.OPTIONS})
-        self.hold_minutes = int(config.get("storage", "kamin_hold_minutes"))
-        self._working_hours = watch_working_hours(config.get("storage", "kamin_working_hours"),
-                                                  self.call_settings)
+        # The time zone (and the option files' paths) are the config file's
+        # alone; everything the office changes at run time is ``settings``.
+        self.timezone = call_settings(config).timezone
+        self._hours_path = config.get("storage", "kamin_working_hours")
+        self._hours = None
         self._subscriptions = watch_subscriptions(config.get("storage", "kamin_subscriptions"))
         self._rights = rights.load(configuration)
         self._storage = None
@@ -64,14 +57,61 @@ class Api:
         """Answer one request below ``PREFIX`` (``dispatch.py``)."""
         return dispatch.answer(self, method, environ, path, user, groups)
 
+    # --- what the office changes at run time (server/settings.py) ----------
+
+    @property
+    def settings(self) -> office_rules.Effective:
+        """The options in force now: the config file's with the office's
+        changes laid over them (a change applies on the next request)."""
+        return self.storage.office_settings.current()
+
+    @property
+    def call_settings(self) -> calls.CallSettings:
+        return self.settings.call_settings
+
+    @property
+    def slot_settings(self) -> availability.SlotSettings:
+        return self.settings.slot_settings
+
+    @property
+    def staff_options(self) -> staff.StaffOptions:
+        return self.settings.staff_options
+
+    @property
+    def admins(self) -> frozenset:
+        return self.settings.admins
+
+    @property
+    def hold_minutes(self) -> int:
+        return self.settings.hold_minutes
+
+    @property
+    def hours(self) -> OfficeHours:
+        """The working hours: the file's, the backend's in place of them."""
+        if self._hours is None:
+            self._hours = OfficeHours(self._hours_path, self.storage.office_settings.base,
+                                      self.storage.office)
+        return self._hours
+
     @property
     def working_hours(self):
-        """The working-hours file as it is now (changes apply at once)."""
-        return self._working_hours.get()
+        """Everyone's working hours in force now (changes apply at once)."""
+        return self.hours.book(self.call_settings)
+
+    @property
+    def office(self):
+        """The office's tables of the state store (``server/office.py``)."""
+        return self.storage.office
 
     @property
     def subscriptions(self):
-        return self._subscriptions.get()
+        """The external calendars in force: the file's, with those the
+        office added or removed in the backend (``feeds/office.py``)."""
+        return [s for s, _ in self.subscription_sources()]
+
+    def subscription_sources(self):
+        """(subscription, "file" or "backend") of each external calendar."""
+        return office_subscriptions(self._subscriptions.get(), self.office)
 
     @property
     def storage(self):
@@ -101,6 +141,10 @@ class Api:
     def is_admin(self, user: str) -> bool:
         """Whether ``user`` is one of ``[storage] kamin_admins``."""
         return user in self.admins
+
+    def rights_of(self, user: str, groups: set, collection: str) -> str:
+        """Radicale's permissions of ``user`` on a collection (sane path)."""
+        return self._rights.authorization(user, groups, calendar_url(collection))
 
     def calendars(self, user: str, groups: set, permission: str = "r") -> list[str]:
         """Calendars (sane paths) the user may read (``r``) or write (``w``)."""

@@ -21,7 +21,7 @@ def get_subscriptions(api: Api, request: Request) -> tuple[int, Subscriptions]:
     states = load_states(api.storage.storage_folder)
     now = api.now(request.query.now)
     answer = []
-    for subscription in api.subscriptions:
+    for subscription, source in api.subscription_sources():
         calendar = sane_path(subscription.calendar)
         if calendar not in readable:
             continue
@@ -32,5 +32,5 @@ def get_subscriptions(api: Api, request: Request) -> tuple[int, Subscriptions]:
             last_success=state.last_success, last_attempt=state.last_attempt,
             last_error=state.last_error, events=state.event_count,
             ok=state.last_error is None and state.last_success is not None,
-            due=is_due(subscription, state, now)))
+            due=is_due(subscription, state, now), source=source))
     return 200, Subscriptions(subscriptions=answer)

@@ -41,8 +41,7 @@ def kamin_storage(configuration: Any) -> Any:
     return store
 
 
-def staff_members(configuration: Any, calendars: list[str]) -> list:
-    """The staff among the owners of ``calendars`` (``radicale_kamin.schedule.staff``)."""
-    from radicale_kamin.server.storage import PLUGIN_CONFIG_SCHEMA, staff_options
-
-    return staff_options(configuration.copy(PLUGIN_CONFIG_SCHEMA)).staff_of(calendars)
+def staff_members(store: Any, calendars: list[str]) -> list:
+    """The staff among the owners of ``calendars`` (``radicale_kamin.schedule.staff``),
+    with the staff options in force (the office's changes included)."""
+    return store.office_settings.current().staff_options.staff_of(calendars)

@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 
 # Each name is a module radicale_kamin.commands.<name> with
 # ``register(subparsers)`` that adds its parser and sets ``func``.
-COMMANDS = ("address", "setup", "reindex", "due-calls", "import", "sync", "serve")
+COMMANDS = ("address", "setup", "reindex", "due-calls", "import", "sync", "serve", "webhooks")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "serve":
+        # A short run queues webhook events; a server (or deliver-once) sends them.
+        from radicale_kamin.server.webhooks import run_in_background
+        run_in_background(False)
     return int(args.func(args) or 0)
 
 

@@ -7,9 +7,7 @@ batches, each under Radicale's storage lock.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import os
 import sys
@@ -54,40 +52,23 @@ def _columns(pairs: list[str]) -> dict[str, str]:
     return columns
 
 
-WRITTEN_DE = {"created": "neu", "updated": "geändert", "unchanged": "unverändert", None: ""}
 SHOWN_CONFLICTS = 20
 
 
-def _conflict_text(conflict: dict) -> str:
-    where = " (Termin %s)" % conflict["occurrence"] if conflict.get("occurrence") else ""
-    server, source = ("'%s'" % value if value is not None else "(leer)"
-                      for value in (conflict["server"], conflict["source"]))
-    return "%s %s%s: Server %s behalten, Quelle %s" % (conflict["item"], conflict["label"], where, server, source)
-
-
 def _write_report(path: str, report) -> None:
+    from radicale_kamin.importing.report import report_csv
+
     if path.lower().endswith(".csv"):
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(["Quelle", "Stelle", "Art", "Ampel", "Gründe", "Kunde", "Liegenschaft", "UID",
-                         "Geschrieben", "Übernommen", "Konflikte"])
-        for record in report.records:
-            data = record.as_json()
-            writer.writerow([data["source_id"], data["line"], data["kind"], data["verdict"],
-                             " | ".join(data["reasons_de"]), data["customer"] or "",
-                             data["building"] or "", data["uid"], WRITTEN_DE[data["written"]],
-                             " | ".join(data["changed"]),
-                             " | ".join(_conflict_text(c) for c in data["conflicts"])])
-        for skipped in report.skipped:
-            writer.writerow(["", skipped["line"], "übersprungen", "", skipped["reason"], "", "", "", "", "", ""])
-        with open(path, "w", encoding="utf-8-sig", newline="") as f:   # Excel wants the BOM
-            f.write(buffer.getvalue())
+        with open(path, "w", encoding="utf-8", newline="") as f:   # Excel wants the BOM
+            f.write(report_csv(report.as_json()))
     else:
         with open(path, "w", encoding="utf-8") as f:
             json.dump(report.as_json(), f, ensure_ascii=False, indent=2)
 
 
 def _print_summary(name: str, report) -> None:
+    from radicale_kamin.importing.report import conflict_text
+
     counts = report.counts()
     print("%s: %d Datensätze (%s) – grün %d, orange %d, rot %d%s" % (
         name, len(report.records), report.format,
@@ -103,7 +84,7 @@ def _print_summary(name: str, report) -> None:
               "Server bleibt:" % len(conflicts))
         for record, conflict in conflicts[:SHOWN_CONFLICTS]:
             print("  %s%s: %s" % (record.line, " (%s)" % record.customer if record.customer else "",
-                                  _conflict_text(conflict)))
+                                  conflict_text(conflict)))
         if len(conflicts) > SHOWN_CONFLICTS:
             print("  … %d weitere im Bericht (--report)" % (len(conflicts) - SHOWN_CONFLICTS))
     kept = sum(record.kept_lines for record in report.records)
@@ -111,11 +92,11 @@ def _print_summary(name: str, report) -> None:
         print("Notizen: %d Zeile(n), die die Quelle nicht mehr hat, bleiben auf dem Server" % kept)
 
 
-def _staff_calendars(configuration, calendars: list[str]) -> dict[str, str]:
+def _staff_calendars(store, calendars: list[str]) -> dict[str, str]:
     """Each staff member's bookable calendar by their user name and display
     name (casefolded), for sources that name the employee."""
     found = {}
-    for member in staff_members(configuration, calendars):
+    for member in staff_members(store, calendars):
         found[member.id.casefold()] = member.bookable
         found[member.name.casefold()] = member.bookable
     return found
@@ -143,7 +124,7 @@ def run(args) -> int:
     if calendar not in existing and not args.dry_run:
         raise SystemExit("kamin import: the calendar /%s/ does not exist (create it first, "
                          "e.g. with kamin setup)" % calendar)
-    staff_calendars = _staff_calendars(configuration, existing)
+    staff_calendars = _staff_calendars(store, existing)
     now = dt.datetime.now(store.settings.timezone).replace(microsecond=0)
     with tqdm(unit=" Einträge", disable=args.quiet or args.dry_run, file=sys.stderr) as bar:
         def progress(done: int, total: int) -> None:

@@ -22,15 +22,18 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from radicale_kamin.server.storage import PLUGIN_CONFIG_SCHEMA
+    from radicale_kamin.feeds.office import office_subscriptions
     from radicale_kamin.feeds.sync import load_subscriptions, sync_all
 
     configuration = radicale_config(args.config)
     store = kamin_storage(configuration)
     config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
     try:
-        subscription_list = load_subscriptions(config.get("storage", "kamin_subscriptions"))
+        from_file = load_subscriptions(config.get("storage", "kamin_subscriptions"))
     except RuntimeError as e:
         raise SystemExit("kamin sync: %s" % e)
+    # The file's, with those the office added or removed in the backend.
+    subscription_list = [s for s, _ in office_subscriptions(from_file, store.office)]
     if not subscription_list:
         print("no subscriptions configured ([storage] kamin_subscriptions)")
         return 0

@@ -104,8 +104,9 @@ def text_values(raw: str) -> list[str]:
     """A TEXT value as vobject reads it (``stringToTextValues``), which is
     what Radicale's text-match compares: ``\\,`` ``\\;`` ``\\\\`` ``\\"``
     undone, ``\\n`` and ``\\N`` a newline, any other backslash kept, split at
-    unescaped commas — a single-valued property (SUMMARY, LOCATION, X-…)
-    keeps only the part before the first one. A backslash at the very end
+    unescaped commas — a single-valued property (X-…) keeps only the part
+    before the first one (SUMMARY and LOCATION have theirs escaped first:
+    ``icslines.escape_separators``). A backslash at the very end
     reads as ``\\eof``, as vobject has it."""
     values, current, escaped = [], [], False
     for char in raw:
@@ -144,7 +145,11 @@ def event_properties(events: list) -> tuple[list[PropertyValue], bool]:
                 continue
             if not _PLAIN_LINE.match(raw) or line.param("ENCODING") is not None:
                 exact = False
-            values = text_values(line.value)
+            value = line.value
+            if line.name in icslines.SINGLE_TEXT:
+                # Radicale reads it so (compat: a client's unescaped comma kept)
+                value = icslines.escape_separators(value)
+            values = text_values(value)
             if line.name not in LIST_PROPERTIES:
                 values = values[:1]
             found.extend(PropertyValue(number, line.name, value) for value in values)

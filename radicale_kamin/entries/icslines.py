@@ -177,3 +177,41 @@ def parse(text: str) -> Component:
 
 def serialize(component: Component) -> str:
     return "\r\n".join(component.serialize()) + "\r\n"
+
+
+# Single-valued TEXT properties (RFC 5545 3.8.1): a comma or semicolon in
+# them must be escaped; vobject splits at an unescaped one and keeps the
+# first part only ("Hauptstr. 5, 90402 Nürnberg" became "Hauptstr. 5").
+SINGLE_TEXT = frozenset({"SUMMARY", "LOCATION", "DESCRIPTION", "COMMENT", "CONTACT"})
+_SINGLE_TEXT_NAMES = tuple(SINGLE_TEXT)
+_UNESCAPED_SEPARATOR = re.compile(r"(?<!\\)((?:\\\\)*)([,;])")
+
+
+# A logical line as it stands in the text: a first line and its folded continuations.
+_LOGICAL_LINE = re.compile(r"^[A-Za-z][^\r\n]*(?:(?:\r\n|\r|\n)[ \t][^\r\n]*)*", re.MULTILINE)
+
+
+def escape_separators(value: str) -> str:
+    """A single-valued TEXT value with its unescaped commas and semicolons
+    escaped (what ``escape_text_separators`` does to such a line)."""
+    return _UNESCAPED_SEPARATOR.sub(lambda m: m.group(1) + "\\" + m.group(2), value)
+
+
+def escape_text_separators(text: str) -> str:
+    """``text`` with unescaped commas and semicolons in single-valued TEXT
+    properties escaped — what a client meant, kept whole. A line that needs
+    it is written unfolded; every other byte stays as it was (a broken line
+    is the parser's to name, not ours)."""
+    def escaped(match: re.Match) -> str:
+        raw = match.group(0)
+        if not raw[:12].upper().startswith(_SINGLE_TEXT_NAMES):
+            return raw                  # the cheap test first: this runs on every PUT
+        unfolded = re.sub(r"(?:\r\n|\r|\n)[ \t]", "", raw)
+        try:
+            line = parse_line(unfolded)
+        except ValueError:
+            return raw
+        if line.name not in SINGLE_TEXT or not _UNESCAPED_SEPARATOR.search(line.value):
+            return raw
+        return unfolded[:len(unfolded) - len(line.value)] + escape_separators(line.value)
+    return _LOGICAL_LINE.sub(escaped, text)

@@ -319,3 +319,23 @@ def move_text(text: str, new_start: dt.datetime, log_line: str) -> str:
     _move(event, new_start)
     _append_log(event, log_line)
     return icslines.serialize(calendar)
+
+
+def fix_text(text: str, phone: Optional[str], location: Optional[str], log_line: str) -> str:
+    """The entry with the phone (``X-KAMIN-PHONE``) and/or address
+    (``LOCATION``) the office entered from the data-missing list, the fix
+    logged; the storage derives the new state (orange leaves)."""
+    calendar = icslines.parse(text)
+    event = _master(calendar)
+    if phone is not None:
+        _set(event, "X-KAMIN-PHONE", phone)
+    if location is not None:
+        _set(event, "LOCATION", location)
+    _append_log(event, log_line)
+    return icslines.serialize(calendar)
+
+
+def notes_of(text: str) -> tuple[Optional[str], Optional[str]]:
+    """(LOCATION, DESCRIPTION) of the entry's master VEVENT, unescaped."""
+    event = _master(icslines.parse(text))
+    return _text(event, "LOCATION"), _text(event, "DESCRIPTION")

@@ -27,7 +27,7 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
-from typing import Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from radicale_kamin.entries import icslines
@@ -218,6 +218,18 @@ def event_span(event: icslines.Component, zones: Mapping[str, str] = {},
             and end_value is not None:
         end_value = None            # a DATE end of a timed start (or back): not meaningful
     return span(start_value, end_value, duration, tz)
+
+
+def version(event: Any) -> tuple:
+    """How new one copy of an event (an icalendar component) is, for
+    choosing among copies of one UID: SEQUENCE, then LAST-MODIFIED (RFC
+    5545 3.8.7.4; UTC text compares in time order)."""
+    try:
+        sequence = int(event.get("SEQUENCE", 0))
+    except (TypeError, ValueError):
+        sequence = 0
+    modified = event.get("LAST-MODIFIED")
+    return (sequence, modified.to_ical().decode() if modified is not None else "")
 
 
 def takes_time(transp: Optional[str], status: Optional[str], kind: Optional[str]) -> bool:

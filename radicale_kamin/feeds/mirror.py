@@ -42,8 +42,7 @@ import x_wr_timezone
 from radicale_kamin.entries import rules, timefacts
 from radicale_kamin.feeds.config import Subscription
 from radicale_kamin.feeds.fetch import parse_feed
-from radicale_kamin.schedule.recurrence import (DAILY_OR_COARSER, HORIZON, MAX_PER_DAY,
-                                                first_occurrence_offset, occurrences_per_day)
+from radicale_kamin.schedule.recurrence import rule_problem
 
 UTC = dt.timezone.utc
 KIND_PROPERTY = "X-KAMIN-KIND"
@@ -150,19 +149,10 @@ class _Group:
         if not self.masters:
             return [(self.uid + "\x00" + rid, [event])
                     for rid, event in sorted(self.overrides.items())]
-        masters = sorted(self.masters, key=_sequence)
+        masters = sorted(self.masters, key=timefacts.version)
         for _ in masters[:-1]:
             skipped.append(Skipped(self.uid, "the UID occurs twice; the later version is kept"))
         return [(self.uid, [masters[-1]] + [e for _, e in sorted(self.overrides.items())])]
-
-
-def _sequence(event: Any) -> tuple:
-    try:
-        sequence = int(event.get("SEQUENCE", 0))
-    except (TypeError, ValueError):
-        sequence = 0
-    modified = event.get("LAST-MODIFIED")
-    return (sequence, modified.to_ical().decode() if modified is not None else "")
 
 
 def _collect(event: Any, zones: dict, groups: dict[str, _Group], skipped: list[Skipped],
@@ -226,22 +216,8 @@ def _problem(event: Any, tz: dt.tzinfo) -> Optional[str]:
         return None
     if isinstance(rule, list):
         return "more than one RRULE"
-    freq = str((rule.get("FREQ") or [""])[0]).upper()
-    if freq not in DAILY_OR_COARSER:
-        return "RRULE FREQ=%s repeats more often than daily (the calendar refuses it)" % freq
-    parts = {name: ",".join(str(v) for v in rule.get(name) or ())
-             for name in ("BYHOUR", "BYMINUTE", "BYSECOND")}
-    if occurrences_per_day(parts) > MAX_PER_DAY:
-        return "RRULE repeats more than %d times a day (the calendar refuses it)" % MAX_PER_DAY
-    naive = (start_value.replace(tzinfo=None) if isinstance(start_value, dt.datetime)
-             else dt.datetime.combine(start_value, dt.time()))
-    try:
-        offset = first_occurrence_offset(rule.to_ical().decode(), naive)
-    except (ValueError, TypeError, OverflowError):
-        return "RRULE is not a valid recurrence rule"
-    if offset is None or offset > HORIZON:
-        return "RRULE has no occurrence within 8 years"
-    return None
+    problem = rule_problem(rule.to_ical().decode(), start_value)
+    return None if problem is None else problem.message + " (the calendar refuses it)"
 
 
 def _is_recurring(events: list) -> bool:

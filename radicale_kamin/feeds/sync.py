@@ -77,13 +77,24 @@ class SyncOutcome:
     error: Optional[str] = None
 
 
+def _failed(store, subscription: Subscription, error: Optional[str],
+            state: FetchState) -> SyncOutcome:
+    """A failed sync: the ``subscription.failed`` webhook (the error is
+    free of the feed's secrets: ``fetch`` scrubs it)."""
+    store.announce("subscription.failed", {
+        "name": subscription.name, "calendar": subscription.calendar,
+        "url": subscription.safe_url, "error": error, "last_success": state.last_success},
+        "subscription:" + subscription.name, subscription.calendar.strip("/"))
+    return SyncOutcome(subscription.name, "failed", error=error)
+
+
 def sync_one(store, subscription: Subscription, state: FetchState, now: dt.datetime,
              session: Optional[requests.Session] = None) -> tuple[SyncOutcome, FetchState]:
     result = fetch.fetch(subscription, state, now, session)
     if result.status == "failed":
         logger.warning("Subscription %s: %s (keeping the last good copy)",
                        subscription.name, result.error)
-        return SyncOutcome(subscription.name, "failed", error=result.error), result.state
+        return _failed(store, subscription, result.error, state), result.state
     if result.status == "unchanged":
         return SyncOutcome(subscription.name, "unchanged"), result.state
     try:
@@ -91,14 +102,14 @@ def sync_one(store, subscription: Subscription, state: FetchState, now: dt.datet
     except ValueError as e:
         failed = FetchState(**{**state.to_dict(), "last_attempt": now.isoformat(),
                                "last_error": str(e)})
-        return SyncOutcome(subscription.name, "failed", error=str(e)), failed
+        return _failed(store, subscription, str(e), state), failed
     calendar = subscription.calendar.strip("/")
     outcome = SyncOutcome(subscription.name, "changed")
     with store.acquire_lock("w", "kamin-sync"):
         collection = next(iter(store.discover("/%s/" % calendar)), None)
         if collection is None or collection.tag != "VCALENDAR":
             error = "the calendar /%s/ does not exist" % calendar
-            return (SyncOutcome(subscription.name, "failed", error=error),
+            return (_failed(store, subscription, error, state),
                     FetchState(**{**state.to_dict(), "last_error": error}))
         store.index.sync([calendar])
         rows = store.index.rows("calendar = ? AND source = ?", (calendar, subscription.name))

@@ -354,3 +354,19 @@ def _unique_aliases(records: list[ImportRecord]) -> list[ImportRecord]:
     return [record if all(counts[alias] == 1 for alias in record.aliases)
             else replace(record, aliases=tuple(alias for alias in record.aliases if counts[alias] == 1))
             for record in records]
+
+
+def column_mapping(data: bytes, columns: Mapping[str, str] = {}) -> list[tuple[str, Optional[str]]]:
+    """(header, field or None) of each column of a CSV export, as
+    ``read_csv`` maps them with ``columns`` — what the backend shows the
+    office to correct. Empty for a file without a header row."""
+    text, _, _ = decode(data)
+    lines = text.split("\n")
+    start = next((index for index, line in enumerate(lines) if line.strip()), None)
+    if start is None:
+        return []
+    delimiter = detect_delimiter(lines[start:start + _SAMPLE_LINES])
+    header = next(_rows(lines, start, delimiter))
+    if isinstance(header, Skipped):
+        return []
+    return list(zip(header.cells, cols.map_headers(header.cells, columns)))

@@ -32,7 +32,7 @@ import icalendar
 from radicale_kamin.entries import timefacts
 from radicale_kamin.importing.records import (ImportEntry, ImportRecord, ReadResult, Skipped, UnreadableFile, When,
                                               address_of, clean, hashed_id)
-from radicale_kamin.schedule.recurrence import (DAILY_OR_COARSER, HORIZON, MAX_PER_DAY, first_occurrence_offset, occurrences_per_day)
+from radicale_kamin.schedule.recurrence import MAX_PER_DAY, rule_problem
 from radicale_kamin.entries.timefacts import DEFAULT_TIMEZONE
 
 UTC = dt.timezone.utc
@@ -96,21 +96,12 @@ def _group_records(group: _Group, tz: dt.tzinfo) -> list[ImportRecord | Skipped]
     if not group.masters:
         return [_record(event, number, tz) for number, event in group.overrides]
     results: list[ImportRecord | Skipped] = []
-    *older, (number, master) = sorted(group.masters, key=lambda item: _sequence(item[1]))
+    *older, (number, master) = sorted(group.masters, key=lambda item: timefacts.version(item[1]))
     for other_number, event in older:
         results.append(Skipped(_where(event, other_number), "UID kommt mehrfach vor – die neueste Fassung zählt"))
     results.append(_record(master, number, tz,
                            [event for _, event in sorted(group.overrides, key=lambda x: x[0])]))
     return results
-
-
-def _sequence(event: icalendar.Event) -> tuple:
-    try:
-        sequence = int(event.get("SEQUENCE", 0))
-    except (TypeError, ValueError):
-        sequence = 0
-    modified = event.get("LAST-MODIFIED")
-    return (sequence, modified.to_ical().decode() if modified is not None else "")
 
 
 def _where(event: icalendar.Event, number: int) -> str:
@@ -200,22 +191,21 @@ def _rule(rule: icalendar.vRecur, start) -> str:
     return rule.to_ical().decode()
 
 
+# What the importer's German report says for each of the calendar's reasons
+# to refuse a rule (``radicale_kamin.schedule.recurrence.rule_problem``).
+_RULE_PROBLEMS_DE = {
+    "sub-daily": "Serie wiederholt sich öfter als täglich – nicht übernommen",
+    "too-dense": f"Serie wiederholt sich mehr als {MAX_PER_DAY}-mal am Tag – nicht übernommen",
+    "invalid": "Wiederholungsregel (RRULE) nicht lesbar – Serie nicht übernommen",
+    "no-occurrence": "Wiederholungsregel ohne Termin in den nächsten 8 Jahren – Serie nicht übernommen",
+    "ends-before-start": "Wiederholungsregel endet vor ihrem ersten Termin – Serie nicht übernommen",
+}
+
+
 def _rule_problem(rule: str, start) -> Optional[str]:
-    """Why the storage would refuse this rule (see ``radicale_kamin.schedule.recurrence``), or None."""
-    parts = dict(part.split("=", 1) for part in rule.upper().split(";") if "=" in part)
-    freq = parts.get("FREQ", "")
-    if freq not in DAILY_OR_COARSER:
-        return f"Serie wiederholt sich öfter als täglich (FREQ={freq}) – nicht übernommen"
-    if occurrences_per_day(parts) > MAX_PER_DAY:
-        return f"Serie wiederholt sich mehr als {MAX_PER_DAY}-mal am Tag – nicht übernommen"
-    wall = start.replace(tzinfo=None) if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
-    try:
-        offset = first_occurrence_offset(rule, wall)
-    except (ValueError, TypeError, OverflowError):
-        return "Wiederholungsregel (RRULE) nicht lesbar – Serie nicht übernommen"
-    if offset is None or offset > HORIZON:
-        return "Wiederholungsregel ohne Termin in den nächsten 8 Jahren – Serie nicht übernommen"
-    return None
+    """Why the storage would refuse this rule, in German, or None."""
+    problem = rule_problem(rule, start)
+    return None if problem is None else _RULE_PROBLEMS_DE[problem.code]
 
 
 def _dates(prop, tz: dt.tzinfo) -> list[When]:

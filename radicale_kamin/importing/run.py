@@ -308,7 +308,17 @@ def run(store, result: ReadResult, file: str, calendar: str, addressbook: str,
             done += len(batch)
             if progress:
                 progress(done, len(items))
+    store.announce("import.finished", finished_event(report, calendar, addressbook),
+                   "import:" + calendar, calendar)
     return report
+
+
+def finished_event(report: ImportReport, calendar: str, addressbook: str) -> dict:
+    """The data of the ``import.finished`` webhook: what ran and its counts."""
+    return {"file": report.file, "format": report.format, "calendar": "/%s/" % calendar,
+            "addressbook": "/%s/" % addressbook, "records": len(report.records),
+            "counts": report.counts(), "written": dict(report.written),
+            "skipped": len(report.skipped), "conflicts": len(report.conflicts())}
 
 
 def _try(report: ImportReport, items: list[Item], cards: Found, entries: Found,

@@ -30,7 +30,7 @@ import icalendar
 import recurring_ical_events
 
 from radicale_kamin.entries import timefacts
-from radicale_kamin.schedule.recurrence import DAILY_OR_COARSER, MAX_PER_DAY, occurrences_per_day
+from radicale_kamin.schedule.recurrence import dense
 from radicale_kamin.schedule.workhours import WorkingHours
 
 UTC = dt.timezone.utc
@@ -406,11 +406,7 @@ def _expandable(event: icalendar.cal.Component) -> bool:
     if rule is None:
         return True
     rule = rule[0] if isinstance(rule, list) else rule
-    if str((rule.get("FREQ") or [""])[0]).upper() not in DAILY_OR_COARSER:
-        return False
-    parts = {name: ",".join(str(v) for v in rule.get(name) or ())
-             for name in ("BYHOUR", "BYMINUTE", "BYSECOND")}
-    return occurrences_per_day(parts) <= MAX_PER_DAY
+    return not dense(rule.to_ical().decode())
 
 
 def _without_dense_rules(calendar: icalendar.Calendar) -> icalendar.Calendar:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from dateutil import rrule as dateutil_rrule
@@ -99,36 +100,58 @@ def first_occurrence_offset(rule: str, dtstart: dt.datetime) -> Optional[dt.time
     return None if first is None else first - probe_start
 
 
+@dataclass(frozen=True)
+class RuleProblem:
+    """Why a rule is refused: ``code`` for callers that word it themselves
+    (the importer's German report), ``message`` in English for the rest."""
+
+    code: str       # sub-daily | too-dense | invalid | no-occurrence | ends-before-start
+    message: str
+
+
+def dense(rule: str) -> bool:
+    """Whether the rule repeats more often than ``MAX_PER_DAY`` times a day
+    (sub-daily FREQ, or BYHOUR×BYMINUTE×BYSECOND above it)."""
+    parts = _rule_parts(rule)
+    return (parts.get("FREQ", "").upper() not in DAILY_OR_COARSER
+            or occurrences_per_day(parts) > MAX_PER_DAY)
+
+
+def rule_problem(rule: str, dtstart: Any) -> Optional[RuleProblem]:
+    """Why the calendar refuses ``rule`` (RRULE text) starting at ``dtstart``
+    (a date or date-time; its zone does not matter here), or None."""
+    parts = _rule_parts(rule)
+    freq = parts.get("FREQ", "").upper()
+    if freq not in DAILY_OR_COARSER:
+        return RuleProblem("sub-daily", "RRULE: FREQ=%s is not accepted; recurrences may repeat at "
+                           "most daily (DAILY, WEEKLY, MONTHLY, YEARLY)" % (freq or "(missing)"))
+    if occurrences_per_day(parts) > MAX_PER_DAY:
+        return RuleProblem("too-dense", "RRULE: BYHOUR, BYMINUTE and BYSECOND make %d occurrences "
+                           "a day; at most %d are accepted" % (occurrences_per_day(parts), MAX_PER_DAY))
+    start = _wall_clock(dtstart)
+    try:
+        offset = first_occurrence_offset(rule, start)
+        until = _until(parts["UNTIL"]) if "UNTIL" in parts else None
+    except (ValueError, TypeError, OverflowError) as e:
+        return RuleProblem("invalid", "RRULE: not a valid recurrence rule (%s)" % type(e).__name__)
+    if offset is None or offset > HORIZON:
+        return RuleProblem("no-occurrence", "RRULE: the rule produces no occurrence within 8 years "
+                           "of DTSTART (it may never produce one)")
+    if until is not None and start + offset > until:
+        return RuleProblem("ends-before-start", "RRULE: the rule never produces an occurrence "
+                           "before its UNTIL")
+    return None
+
+
 def check_recurrence(component: Any) -> None:
     """Raise ``RecurrenceRejected`` for a VEVENT whose RRULE we refuse."""
     rrules = component.contents.get("rrule", [])
     if not rrules or not hasattr(component, "dtstart"):
         return
-    dtstart = _wall_clock(component.dtstart.value)
     for line in rrules:
-        parts = _rule_parts(line.value)
-        freq = parts.get("FREQ", "").upper()
-        if freq not in DAILY_OR_COARSER:
-            raise RecurrenceRejected(
-                "RRULE: FREQ=%s is not accepted; recurrences may repeat at most "
-                "daily (DAILY, WEEKLY, MONTHLY, YEARLY)" % (freq or "(missing)"))
-        if occurrences_per_day(parts) > MAX_PER_DAY:
-            raise RecurrenceRejected(
-                "RRULE: BYHOUR, BYMINUTE and BYSECOND make %d occurrences a day; at most %d "
-                "are accepted" % (occurrences_per_day(parts), MAX_PER_DAY))
-        try:
-            offset = first_occurrence_offset(line.value, dtstart)
-            until = _until(parts["UNTIL"]) if "UNTIL" in parts else None
-        except (ValueError, TypeError, OverflowError) as e:
-            raise RecurrenceRejected("RRULE: not a valid recurrence rule (%s)"
-                                     % type(e).__name__) from e
-        if offset is None or offset > HORIZON:
-            raise RecurrenceRejected(
-                "RRULE: the rule produces no occurrence within 8 years of "
-                "DTSTART (it may never produce one)")
-        if until is not None and dtstart + offset > until:
-            raise RecurrenceRejected("RRULE: the rule never produces an "
-                                     "occurrence before its UNTIL")
+        problem = rule_problem(line.value, component.dtstart.value)
+        if problem is not None:
+            raise RecurrenceRejected(problem.message)
     _check_not_all_excluded(component, rrules)
 
 

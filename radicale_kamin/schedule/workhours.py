@@ -64,14 +64,33 @@ mon-fri = 07:00-16:00
 """
 
 
+Week = tuple[tuple[Interval, ...], ...]         # index 0 = Monday
+
+
 @dataclass(frozen=True)
 class WorkingHours:
     """One employee's hours: a weekly pattern (index 0 = Monday) and dated
-    exceptions (an empty tuple = off that day)."""
+    exceptions (an empty tuple = off that day).
 
-    weekly: tuple[tuple[Interval, ...], ...] = BUILTIN_WEEK
+    A **rotating** pattern (week A / week B, or more weeks) is ``weekly``
+    for the first week and ``rotation`` for the weeks after it, counted in
+    whole weeks from the Monday ``rotation_start``: with one week in
+    ``rotation`` and ``rotation_start`` 2026-01-05, the weeks of 5 and 19
+    January are week A and the week of 12 January is week B. Without
+    ``rotation`` every week is ``weekly``."""
+
+    weekly: Week = BUILTIN_WEEK
     exceptions: Mapping[dt.date, tuple[Interval, ...]] = field(default_factory=dict)
     settings: CallSettings = CallSettings()
+    rotation: tuple[Week, ...] = ()
+    rotation_start: dt.date = dt.date(2026, 1, 5)
+
+    def week_of(self, day: dt.date) -> Week:
+        """The pattern of the week ``day`` lies in."""
+        if not self.rotation:
+            return self.weekly
+        number = ((day - self.rotation_start).days // 7) % (len(self.rotation) + 1)
+        return self.weekly if number == 0 else self.rotation[number - 1]
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -86,7 +105,7 @@ class WorkingHours:
             return self.exceptions[day]
         if is_holiday(day, self.settings):
             return ()
-        return self.weekly[day.weekday()]
+        return self.week_of(day)[day.weekday()]
 
     def intervals_on(self, day: dt.date) -> tuple[Span, ...]:
         """The working intervals of ``day`` as aware datetimes in the

@@ -15,6 +15,12 @@ moves one of them turns a named test red instead of failing in production.
 * The item check: Radicale expands recurrences while preparing a PUT,
   before any storage call; a rule to refuse must be refused before that,
   so ``install_item_check`` wraps ``radicale.item.check_and_sanitize_items``.
+* Reading iCalendar text: vobject splits a single-valued TEXT property at
+  an unescaped comma or semicolon and keeps the first part — clients that
+  do not escape lost "90402 Nürnberg" from ``LOCATION:Hauptstr. 5, 90402
+  Nürnberg``. ``radicale.item.read_components`` (Radicale's one reader, for
+  PUT bodies and files alike, already home to workarounds for other clients)
+  escapes them first (``entries.icslines.escape_text_separators``).
 * Logins: Radicale keeps successful logins (``cache_logins``) only for auth
   types it knows; ``as_htpasswd`` presents a configuration as ``htpasswd``.
 * REPORT filters: ``simplify_prefilters``, the time bounds Radicale uses,
@@ -40,6 +46,10 @@ moves one of them turns a named test red instead of failing in production.
   of its own) so that the WSGI entry can answer with it; for a body
   Radicale cannot parse, the PUT wrapper notes the parser's complaint
   (without the data it complains about).
+* PUT below ``/.web/``: Radicale hands a web plugin GET and POST only and
+  treats every PUT as a write into the storage. ``do_PUT`` is wrapped: a
+  PUT below ``/.web/`` goes to the web plugin's ``put`` (the JSON API's
+  ``PUT settings`` and ``PUT staff/{id}/working-hours``) when it has one.
 * Request bodies: Radicale answers 500 to hostile or odd bodies it already
   refuses — XML with entity declarations or external references (defusedxml
   refuses them with an exception Radicale does not expect), XML nested
@@ -72,6 +82,7 @@ from radicale.app import report as radicale_report
 from radicale.log import logger
 from radicale.storage import multifilesystem
 
+from radicale_kamin.entries import icslines
 from radicale_kamin.server import durable, listing, privacy
 
 # How deep a WebDAV request body may nest: CalDAV filters need about eight
@@ -137,9 +148,21 @@ def _without_etag(headers: Any) -> Any:
     return [(k, v) for k, v in headers if k.lower() != "etag"]
 
 
+def _web_put(application: Any, args: tuple) -> Optional[Callable]:
+    """The web plugin's ``put`` for a PUT below ``/.web/`` (args: base
+    prefix, path, …), if it has one."""
+    path = args[1] if len(args) > 1 else ""
+    if path == "/.web" or path.startswith("/.web/"):
+        return getattr(application._web, "put", None)
+    return None
+
+
 def _answer_put_without_changed_etag(do_put):
     @functools.wraps(do_put)
     def do_PUT(self, environ, *args, **kwargs):
+        web_put = _web_put(self, args)
+        if web_put is not None:
+            return web_put(environ, *args, **kwargs)
         body = environ["wsgi.input"] = _RecordedInput(environ["wsgi.input"])
         _recording.stored = []
         try:
@@ -489,6 +512,16 @@ class as_htpasswd:
         return getattr(self._configuration, name)
 
 
+def forget_cached_logins(auth: Any) -> None:
+    """Empty Radicale's cache of successful logins (``cache_logins``): after
+    a password reset the old password must not stay valid for
+    ``cache_successful_logins_expiry`` seconds."""
+    cached = getattr(auth, "_cache_successful", None)
+    if cached:
+        with auth._lock:
+            cached.clear()
+
+
 # --- request bodies ------------------------------------------------------------
 
 def declared_charset(environ: dict) -> Optional[str]:
@@ -566,8 +599,20 @@ def _read_xml_refusing_hostile_bodies(read_xml):
     return read
 
 
+def _keeping_text_whole(read_components):
+    @functools.wraps(read_components)
+    def read(text: str):
+        if "BEGIN:VCALENDAR" in text[:4096].upper():
+            text = icslines.escape_text_separators(text)
+        return read_components(text)
+    read.kamin_patched = True
+    return read
+
+
 def install() -> None:
     """Patch Radicale once per process (idempotent)."""
+    if not getattr(radicale_item.read_components, "kamin_patched", False):
+        radicale_item.read_components = _keeping_text_whole(radicale_item.read_components)
     part = radicale_put.ApplicationPartPut
     if not getattr(part.do_PUT, "kamin_patched", False):
         part.do_PUT = _answer_put_without_changed_etag(part.do_PUT)

@@ -60,19 +60,19 @@ def _flush(directory: str, temporaries: list[str]) -> None:
         finally:
             os.close(fd)
     for temporary in temporaries:
-        fd = os.open(temporary, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync(temporary)
 
 
-def sync_directory(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def sync_directory(directory: str) -> None:
+    _fsync(directory)
 
 
 def _alive(pid: int) -> bool:

@@ -179,3 +179,9 @@ class StateStore:
             if phone is not None:
                 return db.execute("DELETE FROM leases WHERE phone=?", (phone,)).rowcount
             return db.execute("DELETE FROM leases WHERE uid=?", (uid,)).rowcount
+
+    def every_hold(self, now: int) -> list[sqlite3.Row]:
+        """Every hold still alive (the backend's list), soonest first."""
+        with self.connection() as db:
+            return db.execute("SELECT * FROM holds WHERE until > ? ORDER BY start",
+                              (now,)).fetchall()

@@ -39,8 +39,12 @@ from radicale_kamin.entries.entry import Contact, EntryRejected, Settings
 from radicale_kamin.entries.facts import plain_item
 from radicale_kamin.server.index import Seen, SideIndex
 from radicale_kamin.server.reads import IndexedDiscovery, IndexedReads
+from radicale_kamin.schedule import settings as office_rules
+from radicale_kamin.server.office import OfficeStore
 from radicale_kamin.server.optionfiles import WatchedFile
+from radicale_kamin.server.settings import OfficeSettings
 from radicale_kamin.server.state import StateStore
+from radicale_kamin.server.webhooks import Webhooks
 from radicale_kamin.schedule.recurrence import RecurrenceRejected, check_recurrence
 from radicale_kamin.schedule.workhours import (DEFAULT_WORKING_HOURS, WorkingHoursBook,
                                                parse_working_hours)
@@ -116,8 +120,18 @@ PLUGIN_CONFIG_SCHEMA = {
             "", "the calendar bookings go into, per staff member, e.g. anna: /anna/arbeit/ "
             "(default: the user's calendar termine, else their first calendar)"),
         "kamin_admins": _option(
-            "", "user names of the admins (the master, the office), comma-separated: they may "
-            "release any hold"),
+            "", "user names of the admins (the master, the office), comma-separated: they use "
+            "the backend (/.web/kamin/), may release any hold and see the webhooks"),
+        "kamin_webhooks": _option(
+            "", "the webhooks file: subscribers, their secrets and events (docs/webhooks.md); "
+            "empty = no webhooks"),
+        "kamin_webhook_timeout": _option(
+            "10", "seconds a subscriber has to answer one event (1-60)"),
+        "kamin_webhook_retry_hours": _option(
+            "24", "hours a failed event is retried before it is parked (1-336)"),
+        "kamin_webhook_background": _option(
+            "true", "the server sends events itself; false = only `kamin webhooks deliver-once` "
+            "(cron) sends them"),
     },
 }
 
@@ -177,6 +191,14 @@ def watch_working_hours(path: str, settings: CallSettings) -> WatchedFile[Workin
 
 def load_working_hours(path: str, settings: CallSettings) -> WorkingHoursBook:
     return watch_working_hours(path, settings).get()
+
+
+def office_settings(configuration: Any, office: OfficeStore) -> OfficeSettings:
+    """The options the office changes at run time (``GET/PUT settings``):
+    the config file's values are their defaults."""
+    config = configuration.copy(PLUGIN_CONFIG_SCHEMA)
+    defaults = {o.name: str(config.get("storage", o.config_name)) for o in office_rules.OPTIONS}
+    return OfficeSettings(defaults, call_settings(config), office)
 
 
 def load_index(configuration: Any, folder: str, root: str,
@@ -251,6 +273,9 @@ class Storage(IndexedDiscovery):
         self.index.background = True
         self.index.max_sync_token_age = self.max_sync_token_age
         self.state = StateStore(self.storage_folder)
+        self.office = OfficeStore(self.state)
+        self.office_settings = office_settings(configuration, self.office)
+        self.webhooks = Webhooks(configuration.copy(PLUGIN_CONFIG_SCHEMA), self)
         if self.index.verify_seconds > 0:
             self.index.start_background(lambda: self.acquire_lock("r", "kamin-index"))
         _install_guards()
@@ -258,9 +283,20 @@ class Storage(IndexedDiscovery):
     @contextlib.contextmanager
     def acquire_lock(self, mode: str, user: str = "", *args, **kwargs):
         """Radicale's storage lock; a request holding it goes before the
-        index's background work (``SideIndex.serving``)."""
+        index's background work (``SideIndex.serving``). Inside it the
+        calling options in force now are applied to the index: a change the
+        office made — in any process — applies from this request on
+        (``server/settings.py``)."""
         with self.index.serving(), super().acquire_lock(mode, user, *args, **kwargs):
+            self.index.apply_call_settings(self.office_settings.current().call_settings)
             yield
+
+    def announce(self, event_type: str, data: Mapping[str, Any], stream: str,
+                 calendar: Optional[str] = None) -> bool:
+        """Queue a webhook event of something that ran — an import, a
+        subscription's sync (``server/webhooks.py``); entries' events come
+        from the side index by themselves."""
+        return self.webhooks.announce(event_type, data, stream, calendar)
 
     def _radicale_seen(self, calendar: str, href: str, text: str, stat: os.stat_result,
                        plain: bool) -> Seen:

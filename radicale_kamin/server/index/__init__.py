@@ -22,14 +22,15 @@ storage: ``connection`` (the file and its pooled connections), ``files``
 (keeping in step with the files), ``background`` (its thread), ``history``
 (what changed since a sync token), ``settlement`` (deadlines a booking
 settles), ``contacts`` and ``queries``; ``schema`` has the tables and
-``filters`` the CalDAV filters it answers. State that is no cache —
+``filters`` the CalDAV filters it answers, ``calling`` the calling
+options its due periods were computed with, ``office`` the backend's
+contact search. State that is no cache —
 holds, leases — is in the state store (``server/state.py``), which a
 rebuild never touches; the change history is kept across rebuilds.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from typing import Callable, Optional
@@ -37,7 +38,9 @@ from typing import Callable, Optional
 from radicale_kamin.entries.entry import Settings
 from radicale_kamin.schedule.calls import CallSettings
 from radicale_kamin.server.index.background import Background
+from radicale_kamin.server.index.calling import Calling
 from radicale_kamin.server.index.connection import Connection
+from radicale_kamin.server.index.office import OfficeQueries
 from radicale_kamin.server.index.contacts import Contacts
 from radicale_kamin.server.index.files import Files, IndexNotReady, Seen  # noqa: F401
 from radicale_kamin.server.index.filters import EventQuery, event_query  # noqa: F401
@@ -47,7 +50,8 @@ from radicale_kamin.server.index.schema import INDEX_FILE, SCHEMA_VERSION, etag_
 from radicale_kamin.server.index.settlement import Settlement
 
 
-class SideIndex(Connection, Background, Files, History, Settlement, Contacts, Queries):
+class SideIndex(Connection, Background, Files, History, Settlement, Contacts, Queries,
+                Calling, OfficeQueries):
     """The index of one Radicale storage folder."""
 
     def __init__(self, folder: str, collection_root: str,
@@ -57,13 +61,17 @@ class SideIndex(Connection, Background, Files, History, Settlement, Contacts, Qu
         self.root = collection_root
         self.settings = settings
         self.call_settings = call_settings
-        # The due periods depend on the calling options: other options, another index.
-        self.version = "%s/%s" % (SCHEMA_VERSION, hashlib.sha256(
-            repr(call_settings).encode()).hexdigest()[:12])
+        # The due periods depend on the calling options, which the office
+        # changes at run time: they are recomputed in place
+        # (``apply_call_settings``), never a reason to rebuild.
+        self.version = SCHEMA_VERSION
         self.verify_seconds = verify_seconds
         # What Radicale makes of a file read from disk (``Seen``: its ETag
         # where it is not the hash of the text, its length, whether it can
         # read it), given (calendar, href, text, stat, plain): the storage
         # plugin sets it.
         self.etag_reader: Optional[Callable[..., Seen]] = None
+        # The webhooks' observer (``webhooks/observer.py``): told every row
+        # stored and dropped, committed before the index commits.
+        self.observer = None
         self._local = threading.local()

@@ -60,8 +60,8 @@ class Connection:
             connection.execute("INSERT INTO meta VALUES ('schema', ?)", (self.version,))
         elif row[0] != self.version:
             self._carried = _read_history(connection)
-            raise sqlite3.DatabaseError("index schema %s, expected %s (new version or "
-                                        "calling options)" % (row[0], self.version))
+            raise sqlite3.DatabaseError("index schema %s, expected %s (new version)"
+                                        % (row[0], self.version))
         connection.execute("SELECT count(*) FROM items").fetchone()     # readable throughout
         _CHECKED_FILES[key] = _file_identity(self.path)
 
@@ -113,7 +113,7 @@ class Connection:
 
     def transaction(self):
         """``with index.transaction():`` — one commit for many rows."""
-        return _Transaction(self.db)
+        return _Transaction(self.db, self.observer)
 
     def _transaction_unless_open(self):
         return contextlib.nullcontext() if self.db.in_transaction else self.transaction()
@@ -195,13 +195,26 @@ def _write_history(connection: sqlite3.Connection, carried: dict) -> None:
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection):
+    """BEGIN IMMEDIATE … COMMIT; the webhooks' observer (if any) writes
+    what the transaction saw to its outbox just before the commit, and
+    forgets it on a rollback (``webhooks/observer.py``)."""
+
+    def __init__(self, db: sqlite3.Connection, observer=None):
         self.db = db
+        self.observer = observer
 
     def __enter__(self):
         self.db.execute("BEGIN IMMEDIATE")
         return self.db
 
     def __exit__(self, kind, value, traceback):
+        if kind is None and self.observer is not None:
+            try:
+                self.observer.commit()
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        elif self.observer is not None:
+            self.observer.discard()
         self.db.execute("COMMIT" if kind is None else "ROLLBACK")
         return False

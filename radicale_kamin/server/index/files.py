@@ -76,6 +76,8 @@ class Files:
                       listed=seen.listed)
         self.db.execute(_INSERT, [values[name] for name in _COLUMNS])
         self._note_change(calendar, href, etag if seen.listed else "")
+        if self.observer is not None:           # webhooks: into the outbox before the commit
+            self.observer.seen(calendar, href, etag, values)
 
     def _index_file(self, calendar: str, href: str) -> None:
         path = os.path.join(self._calendar_dir(calendar), href)
@@ -157,6 +159,11 @@ class Files:
         """Rows go; their buildings' settlement is to be decided again, and
         (``note``) the history notes their items gone."""
         self._mark_unsettled(where, parameters)
+        if self.observer is not None:           # webhooks: into the outbox before the commit
+            self.observer.gone(self.db.execute("SELECT calendar, href FROM items WHERE " + where,
+                                               tuple(parameters)).fetchall())
+            if not self.db.in_transaction:
+                self.observer.commit()
         if note:
             self._note_removals(where, parameters)
         self.db.execute("DELETE FROM items WHERE " + where, tuple(parameters))

@@ -79,6 +79,16 @@ class Queries:
             " AND calendar IN (%s)" % ",".join("?" * len(calendars)),
             (moment - span, moment, moment, *calendars)).fetchall()
 
+    def next_due_since(self, calendars: Sequence[str], moment: int) -> Optional[int]:
+        """The first start of a due period after ``moment`` (webhooks: when
+        the due list may change next without a write)."""
+        if not calendars:
+            return None
+        return self.db.execute(
+            "SELECT min(due_since) FROM items INDEXED BY items_due WHERE due_since > ?"
+            " AND calendar IN (%s)" % ",".join("?" * len(calendars)),
+            (moment, *calendars)).fetchone()[0]
+
     def blocking(self, calendar: str, low: int, high: int) -> list[sqlite3.Row]:
         """Entries of ``calendar`` that take time between ``low`` and
         ``high``: single entries overlapping it (found on the start index,

@@ -18,7 +18,7 @@ from radicale_kamin.entries.facts import INDEXED_PROPERTIES, ItemFacts
 from radicale_kamin.schedule.calls import BOOKING_KINDS
 from radicale_kamin.server.compat import is_item_name
 
-SCHEMA_VERSION = "21"
+SCHEMA_VERSION = "22"
 INDEX_FILE = "kamin-index.sqlite"
 RADICALE_CACHE = ".Radicale.cache"
 CACHE_KIB = 16 * 1024

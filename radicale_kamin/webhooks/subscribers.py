@@ -1,0 +1,149 @@
+"""The admin's webhooks file (``[storage] kamin_webhooks``): one section per
+subscriber — ``url``, ``secret``, ``events`` — checked when read, so a
+mistake names the section and what is wrong, and never quotes a secret.
+
+    [assistent]
+    url = https://assistant.example.com/kamin/events
+    secret = 2f6c0e…                 ; at least 16 characters
+    events = call.due, booking.created, booking.moved, booking.cancelled
+    calendars = /anna/termine/, /ben/termine/      ; optional: only these
+
+``events`` is a comma-separated list of types (``events.EVENT_TYPES``) or
+``*``. Events go over https; plain http only to this machine (loopback),
+where nothing travels over a network.
+"""
+
+from __future__ import annotations
+
+import configparser
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+from urllib.parse import urlsplit
+
+from radicale_kamin.webhooks.events import EVENT_TYPES
+
+MIN_SECRET = 16
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_KEYS = ("url", "secret", "events", "calendars")
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One receiver of events."""
+
+    name: str                                   # the section: letters, digits, - and _
+    url: str = field(repr=False)                # may carry a token: never in a repr
+    secret: str = field(repr=False)
+    events: frozenset = frozenset(EVENT_TYPES)
+    calendars: tuple[str, ...] = ()             # sane paths; empty = every calendar
+
+    def wants(self, event_type: str, calendar: Optional[str]) -> bool:
+        """Whether this subscriber gets an event of ``event_type`` about
+        ``calendar`` (None: an event of no calendar)."""
+        if event_type not in self.events:
+            return False
+        return (not self.calendars or calendar is None
+                or any(calendar == c or calendar.startswith(c + "/") for c in self.calendars))
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_problem(url: str) -> Optional[str]:
+    """Why ``url`` cannot receive events, or None."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port              # raises for a port that is no number
+    except ValueError:
+        return "is not a valid URL"
+    if not parts.hostname:
+        return "has no host"
+    if parts.fragment:
+        return "must not have a #fragment"
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        return None
+    if scheme == "http":
+        if is_loopback(parts.hostname):
+            return None
+        return "must use https:// (plain http:// only to this machine: localhost, 127.0.0.1, ::1)"
+    return "must start with https:// (not %s:)" % (parts.scheme or "(none)")
+
+
+def parse_subscribers(text: str) -> list[Subscriber]:
+    """The subscribers of an INI file, one section per subscriber; an
+    empty file has none. Raises ValueError naming every problem."""
+    parser = configparser.ConfigParser(interpolation=None, strict=True,
+                                       inline_comment_prefixes=(";", "#"))
+    try:
+        parser.read_string(text, source="webhooks")
+    except configparser.DuplicateSectionError as e:
+        raise ValueError("[%s]: the name is used twice; names must be unique"
+                         % e.section) from None
+    except configparser.DuplicateOptionError as e:
+        raise ValueError("[%s]: %s is given twice" % (e.section, e.option)) from None
+    except configparser.Error as e:
+        raise ValueError("webhooks file: %s" % e.message.splitlines()[0]) from None
+    problems: list[str] = []
+    found = []
+    for name in parser.sections():
+        before = len(problems)
+        subscriber = _subscriber(name, parser[name], problems)
+        if len(problems) == before:
+            found.append(subscriber)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return found
+
+
+def _subscriber(name: str, section: Mapping[str, str], problems: list[str]) -> Subscriber:
+    def problem(text: str) -> None:
+        problems.append("[%s]: %s" % (name, text))
+
+    if not _NAME.fullmatch(name):
+        problem("the name may only hold letters, digits, - and _ (at most 64)")
+    for key in section:
+        if key not in _KEYS:
+            problem("unknown key %r (known: %s)" % (key, ", ".join(_KEYS)))
+    url = (section.get("url") or "").strip()
+    if not url:
+        problem("url is missing")
+    elif url_problem(url):
+        problem("url %s" % url_problem(url))
+    secret = (section.get("secret") or "").strip()
+    if len(secret) < MIN_SECRET:
+        problem("secret is missing or shorter than %d characters (e.g. the output of "
+                "`openssl rand -hex 32`)" % MIN_SECRET)
+    events = _events(section.get("events"), problem)
+    calendars = []
+    for raw in (section.get("calendars") or "").split(","):
+        if not raw.strip():
+            continue
+        parts = [p for p in raw.strip().split("/") if p]
+        if not raw.strip().startswith("/") or not parts or any(p in (".", "..") for p in parts):
+            problem("calendars must be paths like /anna/termine/ or /anna/, not %r" % raw.strip())
+        calendars.append("/".join(parts))
+    return Subscriber(name, url, secret, events, tuple(calendars))
+
+
+def _events(raw: Optional[str], problem) -> frozenset:
+    names = [n.strip() for n in (raw or "").split(",") if n.strip()]
+    if not names:
+        problem("events is missing (a comma-separated list of %s, or *)" % ", ".join(EVENT_TYPES))
+        return frozenset()
+    if names == ["*"]:
+        return frozenset(EVENT_TYPES)
+    unknown = [n for n in names if n not in EVENT_TYPES]
+    if unknown:
+        problem("unknown event type %s (known: %s, or *)"
+                % (", ".join(unknown), ", ".join(EVENT_TYPES)))
+    return frozenset(n for n in names if n in EVENT_TYPES)
