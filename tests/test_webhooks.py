@@ -137,7 +137,8 @@ def test_every_event_is_as_the_openapi_document_describes_it(hooked, receiver):
     hooks.store.announce("import.finished", {
         "file": "x.csv", "format": "csv", "calendar": CAL, "addressbook": "/anna/kontakte/",
         "records": 1, "counts": {"green": 1, "orange": 0, "red": 0},
-        "written": {"created": 1, "updated": 0, "unchanged": 0}, "skipped": 0, "conflicts": 0},
+        "written": {"created": 1, "updated": 0, "unchanged": 0, "deleted": 0}, "skipped": 0,
+        "conflicts": 0},
         "import:anna/termine", "anna/termine")
     hooks.time_passes()
     hooks.dispatcher.deliver()

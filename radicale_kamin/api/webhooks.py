@@ -181,6 +181,7 @@ class ImportWritten(Answer):
     created: int
     updated: int
     unchanged: int
+    deleted: int = Field(description="deleted on the server since an earlier import; left deleted")
 
 
 class ImportFinishedData(EventData):

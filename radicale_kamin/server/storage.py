@@ -38,6 +38,7 @@ from radicale_kamin.entries.entry import Contact, EntryRejected, Settings
 from radicale_kamin.entries.facts import plain_item
 from radicale_kamin.server.index import SideIndex, building_match
 from radicale_kamin.schedule import settings as office_rules
+from radicale_kamin.server.imported import ImportLedger
 from radicale_kamin.server.office import OfficeStore
 from radicale_kamin.server.optionfiles import WatchedFile
 from radicale_kamin.server.settings import OfficeSettings
@@ -351,6 +352,7 @@ class Storage(compat.StorageBase):
         self.index.etag_reader = self._radicale_etag
         self.state = StateStore(self.storage_folder)
         self.office = OfficeStore(self.state)
+        self.imported = ImportLedger(self.state)
         self.office_settings = office_settings(configuration, self.office)
         self.webhooks = Webhooks(configuration.copy(PLUGIN_CONFIG_SCHEMA), self)
         self.index.start_verifier(lambda: self.acquire_lock("r", "kamin-index-check"))

@@ -426,7 +426,7 @@ class ImportAnswer(Answer):
     done: int
     total: int
     counts: dict[str, int] = Field(description="records per verdict green/orange/red")
-    written: dict[str, int] = Field(description="created/updated/unchanged (a preview: would be)")
+    written: dict[str, int] = Field(description="created/updated/unchanged/deleted — deleted: deleted on the server since an earlier import, left deleted (a preview: would be)")
     notes: list[str]
     columns: list[ColumnOut]
     fields: list[str] = Field(description="what a column may be mapped to")

@@ -13,7 +13,7 @@ import jinja2
 
 from radicale_kamin.api.backend import forms
 from radicale_kamin.api.backend.imports import report_of
-from radicale_kamin.importing.report import report_csv
+from radicale_kamin.importing.report import WRITTEN_DE, report_csv
 from radicale_kamin.schedule import settings as office_rules
 from radicale_kamin.schedule.callsettings import WEEKDAYS
 from radicale_kamin.schedule.hoursplan import KINDS
@@ -29,7 +29,6 @@ FOLLOW_UPS = {"unreached": "zweimal nicht erreicht", "rejected": "abgelehnt",
               "callback-missed": "Rückruf versäumt", "formblatt-missing": "Formblatt fehlt",
               "notice-missed": "Feuerstättenschau nicht rechtzeitig angekündigt"}
 VERDICTS = {"green": "grün", "orange": "orange", "red": "rot"}
-WRITTEN = {"created": "neu", "updated": "geändert", "unchanged": "unverändert", None: ""}
 STATUS = {"preview": "Vorschau", "running": "läuft", "done": "fertig", "failed": "fehlgeschlagen"}
 FIELD_NAMES = {
     "id": "Kundennummer", "salutation": "Anrede", "nametitle": "Titel", "firstname": "Vorname",
@@ -77,7 +76,7 @@ def install_filters(environment: jinja2.Environment) -> None:
                                quote=lambda v: urllib.parse.quote(v or "", safe=""))
     environment.globals.update(
         REASONS=REASONS, ACTIONS=ACTIONS, MISSING=MISSING, FOLLOW_UPS=FOLLOW_UPS,
-        VERDICTS=VERDICTS, WRITTEN=WRITTEN, STATUS=STATUS, KINDS=KINDS, WEEKDAYS=WEEKDAYS,
+        VERDICTS=VERDICTS, WRITTEN=WRITTEN_DE, STATUS=STATUS, KINDS=KINDS, WEEKDAYS=WEEKDAYS,
         WEEKDAY_LONG=WEEKDAY_LONG, FIELD_NAMES=FIELD_NAMES, SLOTS=forms.SLOTS_PER_DAY,
         BUNDESLAENDER=office_rules.BUNDESLAENDER)
 
