@@ -285,6 +285,17 @@ def kamin_import(config, *args):
                           cwd=ROOT, capture_output=True, text=True)
 
 
+def reindexed_and_imported_again(tmp_path, storage_folder):
+    """``kamin reindex``, then ``kamin import`` of the district file again."""
+    config = config_file(tmp_path, storage_folder)
+    reindex = subprocess.run([KAMIN, "reindex", "--config", config, "--quiet"], cwd=ROOT,
+                             capture_output=True, text=True)
+    assert reindex.returncode == 0, reindex.stderr
+    result = kamin_import(config, str(DISTRICT))
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_a_true_conflict_keeps_the_server_value_and_is_reported(store, office, tmp_path, storage_folder):
     report = run(store, DISTRICT)
     gruber = row(report, "Zeile 11")
@@ -389,12 +400,7 @@ def test_what_was_last_imported_survives_a_reindex(store, office, tmp_path, stor
     (storage_folder / "kamin-index.sqlite").unlink()
     for cache in storage_folder.rglob(".Radicale.cache"):
         shutil.rmtree(cache)
-    config = config_file(tmp_path, storage_folder)
-    reindex = subprocess.run([KAMIN, "reindex", "--config", config, "--quiet"], cwd=ROOT,
-                             capture_output=True, text=True)
-    assert reindex.returncode == 0, reindex.stderr
-    result = kamin_import(config, str(DISTRICT))
-    assert result.returncode == 0, result.stderr
+    result = reindexed_and_imported_again(tmp_path, storage_folder)
     assert "0 neu, 0 geändert" in result.stdout and "Konflikt" not in result.stdout
     assert everything(storage_folder) == before
 
@@ -471,10 +477,5 @@ def test_the_import_ledger_outlives_an_index_rebuild(store, office, storage_fold
     huber = row(report, "Zeile 2")
     assert office.request("DELETE", huber.target + huber.uid + ".ics").status == 200
     (storage_folder / "kamin-index.sqlite").unlink()
-    config = config_file(tmp_path, storage_folder)
-    reindex = subprocess.run([KAMIN, "reindex", "--config", config, "--quiet"], cwd=ROOT,
-                             capture_output=True, text=True)
-    assert reindex.returncode == 0, reindex.stderr
-    result = kamin_import(config, str(DISTRICT))
-    assert result.returncode == 0, result.stderr
+    result = reindexed_and_imported_again(tmp_path, storage_folder)
     assert "0 neu" in result.stdout and "1 auf dem Server gelöscht" in result.stdout
