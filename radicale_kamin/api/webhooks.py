@@ -19,6 +19,7 @@ from radicale_kamin.api.fields import Instant, Name
 from radicale_kamin.api.models import Answer, DueCall, RequestPart
 from radicale_kamin.api.request import Request
 from radicale_kamin.feeds.config import redact_url
+from radicale_kamin.server.webhooks import wake
 from radicale_kamin.webhooks import events, outbox
 from radicale_kamin.webhooks.subscribers import Subscriber
 
@@ -130,6 +131,8 @@ def post_retry(api: Api, request: Request) -> tuple[int, Retried]:
     with api.state.transaction() as db:
         count = outbox.retry(db, int(dt.datetime.now(api.timezone).timestamp()),
                              body.subscriber, body.delivery)
+    if count:
+        wake(hooks.folder)              # this process sends them now, not at its next look
     return 200, Retried(retried=count)
 
 
