@@ -320,6 +320,14 @@ def test_add_a_webhook_subscriber_and_send_a_parked_event_again(office, server, 
         parked = office.find_element(By.ID, "parked")
         assert "Termin abgesagt oder freigegeben" in parked.text and "assistent" in parked.text
         screenshot(office, screenshots(tmp_path) / "webhooks.png")
+        office.set_window_size(390, 844)        # with a subscriber and a parked event
+        try:
+            width = office.execute_script(
+                "return [document.body.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1] + 1, width
+        finally:
+            office.set_window_size(1400, 1000)
+        parked = office.find_element(By.ID, "parked")
 
         receiver.status = 204                   # back
         submit(office, parked.find_element(By.CSS_SELECTOR, "button[value=retry]"))

@@ -40,7 +40,7 @@ def post_subscriber(api: Api, request: Request) -> tuple[int, WebhookSubscriber]
         raise ApiError(400, str(e), problems=e.problems) from None
     try:
         stored.add(api.office, request.user, subscriber, _file_names(api),
-                              redact_url(subscriber.url), body.replace)
+                   redact_url(subscriber.url), body.replace)
     except stored.NameTaken as e:
         raise ApiError(409, str(e), problems={"name": str(e)}) from None
     # The first subscriber takes the baseline now: every change after this
