@@ -2,7 +2,8 @@
 application in process with a real receiver on 127.0.0.1: added → the
 dispatcher sends to it (without a webhooks file), removed → nothing more;
 German refusals by field; the file's names stay the file's; the test
-event; the secret in no answer, page, change log or log line."""
+event; the secret in no answer, page, change log or log line; the page's
+forms; ``kamin webhooks`` sees the backend's subscribers."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ import urllib.parse
 
 import pytest
 from radicale import Application
+from radicale import config as radicale_config
 from radicale import storage as radicale_storage
 
 from conftest import Client, event, ics, load_config
 from receiver import Receiver
 from radicale_kamin.server import webhooks as server_webhooks
+from servers import free_port, write_config
+from test_api_webhooks import kamin
 
 API = "/.web/kamin/api/"
 PAGES = "/.web/kamin/"
@@ -218,3 +222,24 @@ def test_the_page_adds_tests_and_removes_a_subscriber(office, receiver):
     removed = submit(action="remove", name="buero")
     assert removed.status == 303 and "ok=webhook-removed" in removed.headers["location"]
     assert "buero" not in hooks.meister.get(PAGES + "webhooks").text
+
+
+def test_the_command_lists_and_delivers_to_the_backends_subscribers(tmp_path, receiver):
+    path = write_config(tmp_path, free_port(), storage={
+        "kamin_webhooks": "", "kamin_webhook_background": "false"})
+    app = Application(radicale_config.load([(str(path), False)]))
+    anna, meister = Client(app, "anna"), Client(app, "meister")
+    assert anna.mkcalendar(CAL).status == 201
+    assert call(meister, "webhooks/subscribers", {
+        "name": "assistent", "url": receiver.url, "secret": SECRET,
+        "events": ["booking.created"]})[0] == 201
+    anna.put(CAL + "a.ics", entry("a"))
+    try:
+        sent = kamin("deliver-once", "--config", str(path))
+        assert sent.returncode == 0 and "zugestellt 1" in sent.stdout, sent.stderr
+        assert [d.event for d in receiver.deliveries] == ["booking.created"]
+        listed = kamin("list", "--config", str(path))
+        assert "assistent" in listed.stdout and "(Backend)" in listed.stdout
+        assert SECRET not in listed.stdout + listed.stderr
+    finally:
+        server_webhooks.stop(str(tmp_path / "collections"))
