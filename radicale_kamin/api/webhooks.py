@@ -123,11 +123,11 @@ def post_retry(api: Api, request: Request) -> tuple[int, Retried]:
     body: RetryRequest = request.body or RetryRequest()
     names = {s.name for s in hooks.subscribers.get()}
     if not names:
-        raise ApiError(404, "no webhook subscriber is set up (in the webhooks file, "
-                            "[storage] kamin_webhooks, or the backend)")
+        raise ApiError(404, "Es ist kein Webhook-Empfänger eingerichtet (weder in der "
+                            "Webhooks-Datei, [storage] kamin_webhooks, noch im Backend).")
     if body.subscriber is not None and body.subscriber not in names:
-        raise ApiError(404, "no subscriber %s in the webhooks file or the backend"
-                       % body.subscriber)
+        raise ApiError(404, "Den Webhook-Empfänger %s gibt es nicht (weder in der "
+                            "Webhooks-Datei noch im Backend)." % body.subscriber)
     with api.state.transaction() as db:
         count = outbox.retry(db, int(dt.datetime.now(api.timezone).timestamp()),
                              body.subscriber, body.delivery)
