@@ -19,7 +19,7 @@ import configparser
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
 from radicale_kamin.webhooks.events import EVENT_TYPES
@@ -58,25 +58,69 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def url_problem(url: str) -> Optional[str]:
-    """Why ``url`` cannot receive events, or None."""
+# Why a URL cannot receive events, as a reason code (the file's messages
+# are English, the backend's German: ``webhooks/backend.py``).
+URL_FAULTS = {
+    "invalid": "is not a valid URL",
+    "no-host": "has no host",
+    "fragment": "must not have a #fragment",
+    "http-remote": "must use https:// (plain http:// only to this machine: localhost, "
+                   "127.0.0.1, ::1)",
+    "scheme": "must start with https:// (not %s:)",
+}
+
+
+def url_fault(url: str) -> Optional[str]:
+    """Why ``url`` cannot receive events (a key of ``URL_FAULTS``), or None."""
     try:
         parts = urlsplit(url)
         _ = parts.port              # raises for a port that is no number
     except ValueError:
-        return "is not a valid URL"
+        return "invalid"
     if not parts.hostname:
-        return "has no host"
+        return "no-host"
     if parts.fragment:
-        return "must not have a #fragment"
+        return "fragment"
     scheme = parts.scheme.lower()
     if scheme == "https":
         return None
     if scheme == "http":
-        if is_loopback(parts.hostname):
-            return None
-        return "must use https:// (plain http:// only to this machine: localhost, 127.0.0.1, ::1)"
-    return "must start with https:// (not %s:)" % (parts.scheme or "(none)")
+        return None if is_loopback(parts.hostname) else "http-remote"
+    return "scheme"
+
+
+def url_problem(url: str) -> Optional[str]:
+    """Why ``url`` cannot receive events (English, for the file), or None."""
+    fault = url_fault(url)
+    if fault == "scheme":
+        return URL_FAULTS[fault] % (urlsplit(url).scheme or "(none)")
+    return URL_FAULTS[fault] if fault else None
+
+
+def valid_name(name: str) -> bool:
+    """Letters, digits, - and _ (at most 64): it appears in logs and paths."""
+    return bool(_NAME.fullmatch(name))
+
+
+def calendar_path(raw: str) -> Optional[str]:
+    """``/anna/termine/`` or ``/anna/`` as a sane path (``anna/termine``);
+    None for anything else (relative, empty, ``..``)."""
+    parts = [p for p in raw.strip().split("/") if p]
+    if not raw.strip().startswith("/") or not parts or any(p in (".", "..") for p in parts):
+        return None
+    return "/".join(parts)
+
+
+def unknown_events(names: Sequence[str]) -> list[str]:
+    """The names that are no event type (``*`` is every type)."""
+    return [n for n in names if n not in EVENT_TYPES and n != "*"]
+
+
+def event_set(names: Sequence[str]) -> frozenset:
+    """The types ``names`` stands for: ``*`` every one."""
+    if "*" in names:
+        return frozenset(EVENT_TYPES)
+    return frozenset(n for n in names if n in EVENT_TYPES)
 
 
 def parse_subscribers(text: str) -> list[Subscriber]:
@@ -109,7 +153,7 @@ def _subscriber(name: str, section: Mapping[str, str], problems: list[str]) -> S
     def problem(text: str) -> None:
         problems.append("[%s]: %s" % (name, text))
 
-    if not _NAME.fullmatch(name):
+    if not valid_name(name):
         problem("the name may only hold letters, digits, - and _ (at most 64)")
     for key in section:
         if key not in _KEYS:
@@ -128,10 +172,11 @@ def _subscriber(name: str, section: Mapping[str, str], problems: list[str]) -> S
     for raw in (section.get("calendars") or "").split(","):
         if not raw.strip():
             continue
-        parts = [p for p in raw.strip().split("/") if p]
-        if not raw.strip().startswith("/") or not parts or any(p in (".", "..") for p in parts):
+        path = calendar_path(raw)
+        if path is None:
             problem("calendars must be paths like /anna/termine/ or /anna/, not %r" % raw.strip())
-        calendars.append("/".join(parts))
+        else:
+            calendars.append(path)
     return Subscriber(name, url, secret, events, tuple(calendars))
 
 
@@ -146,4 +191,4 @@ def _events(raw: Optional[str], problem) -> frozenset:
     if unknown:
         problem("unknown event type %s (known: %s, or *)"
                 % (", ".join(unknown), ", ".join(EVENT_TYPES)))
-    return frozenset(n for n in names if n in EVENT_TYPES)
+    return event_set(names)
