@@ -21,10 +21,10 @@ from __future__ import annotations
 import re
 from typing import Iterable, Optional, Sequence
 
+from radicale_kamin.schedule.inisections import calendar_path, valid_name
 from radicale_kamin.webhooks.events import EVENT_TYPES
-from radicale_kamin.webhooks.subscribers import (MIN_SECRET, Subscriber, calendar_path,
-                                                 event_set, unknown_events, url_fault,
-                                                 valid_name)
+from radicale_kamin.webhooks.subscribers import (MIN_SECRET, Subscriber, event_set,
+                                                 unknown_events, url_fault)
 
 FILE, BACKEND = "file", "backend"
 URL_TEXTS = {
@@ -108,7 +108,7 @@ def _calendars(raw: Sequence[str], on_disk: set[str]) -> tuple[tuple[str, ...], 
     """The sane paths of ``raw`` (calendars or homes), or why not."""
     paths = []
     for text in raw:
-        path = calendar_path(text)
+        path = calendar_path(text, whole_user=True)
         if path is None:
             return (), ("Kalender sind Pfade wie /anna/termine/ oder /anna/, nicht „%s“."
                         % text)

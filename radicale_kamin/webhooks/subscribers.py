@@ -15,17 +15,15 @@ where nothing travels over a network.
 
 from __future__ import annotations
 
-import configparser
 import ipaddress
-import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
+from radicale_kamin.schedule.inisections import Problem, calendar_path, read_sections
 from radicale_kamin.webhooks.events import EVENT_TYPES
 
 MIN_SECRET = 16
-_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _KEYS = ("url", "secret", "events", "calendars")
 
 
@@ -97,20 +95,6 @@ def url_problem(url: str) -> Optional[str]:
     return URL_FAULTS[fault] if fault else None
 
 
-def valid_name(name: str) -> bool:
-    """Letters, digits, - and _ (at most 64): it appears in logs and paths."""
-    return bool(_NAME.fullmatch(name))
-
-
-def calendar_path(raw: str) -> Optional[str]:
-    """``/anna/termine/`` or ``/anna/`` as a sane path (``anna/termine``);
-    None for anything else (relative, empty, ``..``)."""
-    parts = [p for p in raw.strip().split("/") if p]
-    if not raw.strip().startswith("/") or not parts or any(p in (".", "..") for p in parts):
-        return None
-    return "/".join(parts)
-
-
 def unknown_events(names: Sequence[str]) -> list[str]:
     """The names that are no event type (``*`` is every type)."""
     return [n for n in names if n not in EVENT_TYPES and n != "*"]
@@ -126,38 +110,10 @@ def event_set(names: Sequence[str]) -> frozenset:
 def parse_subscribers(text: str) -> list[Subscriber]:
     """The subscribers of an INI file, one section per subscriber; an
     empty file has none. Raises ValueError naming every problem."""
-    parser = configparser.ConfigParser(interpolation=None, strict=True,
-                                       inline_comment_prefixes=(";", "#"))
-    try:
-        parser.read_string(text, source="webhooks")
-    except configparser.DuplicateSectionError as e:
-        raise ValueError("[%s]: the name is used twice; names must be unique"
-                         % e.section) from None
-    except configparser.DuplicateOptionError as e:
-        raise ValueError("[%s]: %s is given twice" % (e.section, e.option)) from None
-    except configparser.Error as e:
-        raise ValueError("webhooks file: %s" % e.message.splitlines()[0]) from None
-    problems: list[str] = []
-    found = []
-    for name in parser.sections():
-        before = len(problems)
-        subscriber = _subscriber(name, parser[name], problems)
-        if len(problems) == before:
-            found.append(subscriber)
-    if problems:
-        raise ValueError("; ".join(problems))
-    return found
+    return read_sections(text, "webhooks file", _KEYS, _subscriber)
 
 
-def _subscriber(name: str, section: Mapping[str, str], problems: list[str]) -> Subscriber:
-    def problem(text: str) -> None:
-        problems.append("[%s]: %s" % (name, text))
-
-    if not valid_name(name):
-        problem("the name may only hold letters, digits, - and _ (at most 64)")
-    for key in section:
-        if key not in _KEYS:
-            problem("unknown key %r (known: %s)" % (key, ", ".join(_KEYS)))
+def _subscriber(name: str, section: Mapping[str, str], problem: Problem) -> Subscriber:
     url = (section.get("url") or "").strip()
     if not url:
         problem("url is missing")
@@ -172,7 +128,7 @@ def _subscriber(name: str, section: Mapping[str, str], problems: list[str]) -> S
     for raw in (section.get("calendars") or "").split(","):
         if not raw.strip():
             continue
-        path = calendar_path(raw)
+        path = calendar_path(raw, whole_user=True)
         if path is None:
             problem("calendars must be paths like /anna/termine/ or /anna/, not %r" % raw.strip())
         else:
