@@ -14,6 +14,23 @@ from radicale import Application, config
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
+# A VTIMEZONE as Outlook and Exchange write it, named by ``{tzid}``: a
+# Windows name, an IANA name or a name of the client's own.
+VTIMEZONE = """BEGIN:VTIMEZONE
+TZID:{tzid}
+BEGIN:STANDARD
+DTSTART:16010101T030000
+TZOFFSETFROM:+0200
+TZOFFSETTO:+0100
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10
+END:STANDARD
+BEGIN:DAYLIGHT
+DTSTART:16010101T020000
+TZOFFSETFROM:+0100
+TZOFFSETTO:+0200
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3
+END:DAYLIGHT
+END:VTIMEZONE"""
 PASSWORDS = {"meister": "meister-demo", "anna": "anna-demo",
              "ben": "ben-demo", "assistant": "assistant-demo"}
 

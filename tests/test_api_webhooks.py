@@ -102,7 +102,7 @@ def test_retry_names_an_unknown_subscriber(setup):
     _, _, meister, _ = setup
     answer = meister.request("POST", API + "webhooks/retry", json.dumps({"subscriber": "x"}),
                              content_type="application/json")
-    assert answer.status == 404 and "no subscriber x" in answer.text
+    assert answer.status == 404 and "Den Webhook-Empfänger x gibt es nicht" in answer.text
 
 
 def test_without_webhooks_the_view_says_so(tmp_path):

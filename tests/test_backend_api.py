@@ -217,6 +217,25 @@ def test_changed_working_hours_change_the_slots(app, client):
     assert [s["start"][11:16] for s in call(assistant, "GET", SLOTS)[1]["slots"]] == before
 
 
+def test_changed_working_hours_are_published_on_the_employees_calendar(client):
+    """The calendar's ``calendar-availability`` (RFC 7953) follows an edit and
+    a reset at once, as ``kamin setup`` would write it."""
+    def published():
+        answer = client.request("PROPFIND", "/anna/termine/", depth="0", body=(
+            '<?xml version="1.0"?><propfind xmlns="DAV:" '
+            'xmlns:C="urn:ietf:params:xml:ns:caldav"><prop><C:calendar-availability/>'
+            '</prop></propfind>'))
+        return answer.text
+
+    call(client, "PUT", "staff/anna/working-hours", {
+        "weekly": {"mon": [{"start": "08:00", "end": "10:00"}]}})
+    edited = published()
+    assert "BYDAY=MO" in edited and "T080000" in edited and "T100000" in edited
+    assert "BYDAY=TU" not in edited
+    call(client, "POST", "staff/anna/working-hours/reset", {})
+    assert "BYDAY=MO,TU,WE,TH,FR" in published()
+
+
 def test_an_employee_edits_their_own_hours_but_nobody_elses(app, client):
     assert call(client, "GET", "staff/anna/working-hours")[0] == 200
     Client(app, "ben").mkcalendar("/ben/termine/")

@@ -2,7 +2,7 @@
 against a real ``kamin serve`` process: add an employee and log in over
 CalDAV as them, change working hours and see the slots change, fix an
 orange entry in place, import a file, add an external calendar and sync it,
-markup in a customer's name shown as text, and a cross-site form refused.
+add a webhook subscriber and send a parked event again, markup in a customer's name shown as text, and a cross-site form refused.
 One browser and one server for the module; the last test saves the
 screenshots of the main pages (into docs/screenshots/ with
 KAMIN_SCREENSHOTS=docs)."""
@@ -13,6 +13,7 @@ import http.server
 import os
 import pathlib
 import shutil
+import sqlite3
 import threading
 import urllib.parse
 
@@ -26,6 +27,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 import browser
 import servers
 from conftest import FIXTURES, ROOT, event, ics
+from receiver import Receiver
+from radicale_kamin.server.state import STATE_FILE
 from test_subscriptions import FeedServer, feed, ok
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -36,8 +39,13 @@ ORANGE = ("X-KAMIN-KIND:internal", "X-KAMIN-CUSTOMER:Familie Gruber",
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("backend")
+def folder(tmp_path_factory) -> pathlib.Path:
+    """The server's folder (its storage is ``collections/`` in it)."""
+    return tmp_path_factory.mktemp("backend")
+
+
+@pytest.fixture(scope="module")
+def server(folder):
     users = folder / "users"
     shutil.copy(ROOT / "config" / "users", users)
     with servers.kamin_serve(folder, folder / "serve.log",
@@ -255,6 +263,87 @@ def test_markup_in_a_customers_name_is_shown_as_text(office, server):
                            timeout=10).status_code == 200
 
 
+def reload_until(driver, server: str, path: str, ready, timeout: float = 30) -> None:
+    """Show ``path`` again until ``ready(main's text)`` (the server's
+    dispatcher sends in its own thread)."""
+    def shown(d):
+        page(d, server, path)
+        return ready(text(d))
+    WebDriverWait(driver, timeout, 0.3, ignored_exceptions=(WebDriverException,)).until(shown)
+
+
+def park_waiting(folder: pathlib.Path, subscriber: str) -> int:
+    """The retry period is over for ``subscriber``'s waiting events: parked
+    as the dispatcher parks them (a day is too long to wait in a test)."""
+    db = sqlite3.connect(folder / "collections" / STATE_FILE, timeout=30)
+    try:
+        with db:
+            return db.execute(
+                "UPDATE webhook_deliveries SET state='parked', done_at=strftime('%s', 'now')"
+                " WHERE subscriber=? AND state='pending' AND owner IS NULL",
+                (subscriber,)).rowcount
+    finally:
+        db.close()
+
+
+def test_add_a_webhook_subscriber_and_send_a_parked_event_again(office, server, folder,
+                                                                tmp_path):
+    receiver = Receiver(secret="buero-geheimnis-0123456789")
+    try:
+        page(office, server, "webhooks")
+        assert "Noch kein Empfänger" in text(office)
+        form = office.find_element(By.ID, "new-webhook")
+        form.find_element(By.NAME, "name").send_keys("assistent")
+        form.find_element(By.NAME, "url").send_keys(receiver.url)
+        form.find_element(By.NAME, "secret").send_keys(receiver.secret)
+        for name in ("booking.created", "booking.cancelled"):
+            form.find_element(By.CSS_SELECTOR, "input[value='%s']" % name).click()
+        submit(office, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        assert "eingetragen" in message(office)
+        card = office.find_element(By.ID, "empfaenger-assistent")
+        assert "Geheimnis gesetzt" in card.text and "Termin gebucht" in card.text
+        assert receiver.secret not in office.page_source
+
+        put_entry(server, "hook-1", "X-KAMIN-KIND:external", "X-KAMIN-CUSTOMER:Familie Berger",
+                  start="20261214T080000Z", end="20261214T090000Z")
+        arrived = receiver.wait_for(1, event="booking.created")[0]
+        assert arrived.signature_ok and arrived.data["uid"] == "hook-1"
+        reload_until(office, server, "webhooks", lambda t: "1 zugestellt" in t)
+        assert "noch nie" not in office.find_element(By.CSS_SELECTOR, ".last-success").text
+
+        receiver.status = 503                   # the receiver is down
+        assert requests.delete(server + "/anna/termine/hook-1.ics", auth=("anna", "anna-demo"),
+                               timeout=10).status_code == 200
+        reload_until(office, server, "webhooks", lambda t: "HTTP 503" in t)
+        assert park_waiting(folder, "assistent") == 1
+        page(office, server, "webhooks")
+        parked = office.find_element(By.ID, "parked")
+        assert "Termin abgesagt oder freigegeben" in parked.text and "assistent" in parked.text
+        screenshot(office, screenshots(tmp_path) / "webhooks.png")
+        office.set_window_size(390, 844)        # with a subscriber and a parked event
+        try:
+            width = office.execute_script(
+                "return [document.body.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1] + 1, width
+        finally:
+            office.set_window_size(1400, 1000)
+        parked = office.find_element(By.ID, "parked")
+
+        receiver.status = 204                   # back
+        submit(office, parked.find_element(By.CSS_SELECTOR, "button[value=retry]"))
+        assert "1 geparkte Ereignisse werden jetzt erneut gesendet" in message(office)
+        again = receiver.wait_for(1, event="booking.cancelled")[0]
+        assert again.signature_ok and again.data["uid"] == "hook-1"
+        reload_until(office, server, "webhooks", lambda t: "Keine geparkten Ereignisse" in t
+                     and "2 zugestellt" in t)
+
+        submit(office, office.find_element(By.CSS_SELECTOR,
+                                           "#empfaenger-assistent button[value=remove]"))
+        assert "entfernt" in message(office) and "Noch kein Empfänger" in text(office)
+    finally:
+        receiver.stop()
+
+
 def test_a_form_on_another_site_is_refused(office, server):
     target = server + "/.web/kamin/regeln"
     evil = ("<html><body><form id=f method=post action='%s'>"
@@ -298,7 +387,7 @@ def test_the_pages_fit_a_phone_screen(office, server):
     office.set_window_size(390, 844)
     try:
         for path, query in (("", {"now": NOW}), ("woche", {"start": "2026-12-07"}),
-                            ("arbeitszeiten/anna", {}), ("regeln", {})):
+                            ("arbeitszeiten/anna", {}), ("regeln", {}), ("webhooks", {})):
             page(office, server, path, **query)
             width = office.execute_script(
                 "return [document.body.scrollWidth, window.innerWidth]")
@@ -314,6 +403,26 @@ SHOTS = (("heute", "", {"now": NOW}), ("woche", "woche", {"start": "2026-12-07"}
          ("protokoll", "protokoll", {}))
 
 
+def screenshots(tmp_path) -> pathlib.Path:
+    """Where screenshots go: docs/screenshots/ with KAMIN_SCREENSHOTS=docs,
+    the folder it names, or the test's own."""
+    target = pathlib.Path(os.environ["KAMIN_SCREENSHOTS"]) if os.environ.get(
+        "KAMIN_SCREENSHOTS", "") not in ("", "docs") else (
+        ROOT / "docs" / "screenshots" if os.environ.get("KAMIN_SCREENSHOTS") == "docs"
+        else tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def screenshot(driver, path: pathlib.Path) -> None:
+    """The whole page, as tall as it is."""
+    height = driver.execute_script("return document.body.scrollHeight")
+    driver.set_window_size(1400, min(max(height + 100, 700), 2400))
+    driver.save_screenshot(str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    driver.set_window_size(1400, 1000)
+
+
 def test_screenshots_of_the_main_pages(office, server, tmp_path):
     """Each main page as the office sees it, for the README."""
     put_entry(server, "booked-1", "X-KAMIN-KIND:external", "X-KAMIN-CUSTOMER:Familie Wagner",
@@ -322,11 +431,7 @@ def test_screenshots_of_the_main_pages(office, server, tmp_path):
     put_entry(server, "deadline-1", "X-KAMIN-KIND:deadline", "X-KAMIN-CUSTOMER:Herr Lehner",
               "X-KAMIN-BUILDING:LG-000412", "LOCATION:Am Anger 7\\, 85354 Freising",
               start="20261211T080000Z", end="20261211T083000Z")
-    target = pathlib.Path(os.environ["KAMIN_SCREENSHOTS"]) if os.environ.get(
-        "KAMIN_SCREENSHOTS", "") not in ("", "docs") else (
-        ROOT / "docs" / "screenshots" if os.environ.get("KAMIN_SCREENSHOTS") == "docs"
-        else tmp_path)
-    target.mkdir(parents=True, exist_ok=True)
+    target = screenshots(tmp_path)
     for name, path, query in SHOTS:
         page(office, server, path, **query)
         height = office.execute_script("return document.body.scrollHeight")

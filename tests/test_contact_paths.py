@@ -101,14 +101,29 @@ def test_entry_with_customer_and_address_finds_its_contact(client):
     assert prop(stored, "X-KAMIN-CONTACT") == "c1"
     assert prop(stored, "X-KAMIN-PHONE") == "+49871123456"
     assert prop(stored, "X-KAMIN-STATUS") == "planned"
-    # Without the PLZ it is the same house: linked, the phone taken — and
-    # orange for the missing PLZ of its own address, which it keeps.
+    # Without the PLZ it is the same house: linked, the phone taken, and the
+    # PLZ the contact knows completes the address — ready to call.
     body = ics(event("e2", "X-KAMIN-KIND:internal", "X-KAMIN-CUSTOMER:Huber",
                      "LOCATION:Altstadt 12\\, Landshut"))
     assert client.put(CAL + "e2.ics", body).status == 201
     stored = client.get(CAL + "e2.ics").text
     assert (prop(stored, "X-KAMIN-CONTACT"), prop(stored, "X-KAMIN-PHONE")) == (
         "c1", "+49871123456")
+    assert prop(stored, "X-KAMIN-STATUS") == "planned"
+    assert prop(stored, "LOCATION") == "Altstadt 12\\, 84028 Landshut"
+
+
+def test_a_contact_completes_only_the_same_house(client):
+    mkbook(client)
+    assert client.request("PUT", BOOK + "c1.vcf", huber("c1", "TEL:0871 123456"),
+                          content_type="text/vcard").status == 201
+    # Linked by id, but another house number: the entry's own address stays, orange.
+    body = ics(event("e1", "X-KAMIN-KIND:internal", "X-KAMIN-CONTACT:c1",
+                     "LOCATION:Altstadt 14\\, Landshut"))
+    assert client.put(CAL + "e1.ics", body).status == 201
+    stored = client.get(CAL + "e1.ics").text
+    assert prop(stored, "X-KAMIN-STATUS") == "data-missing"
+    assert prop(stored, "LOCATION") == "Altstadt 14\\, Landshut"
 
 
 def test_contact_added_later_claims_the_orange_entry_at_its_address(client):

@@ -404,3 +404,17 @@ def test_formblatt_day_is_stored_as_an_iso_date(raw, stored):
 def test_bad_formblatt_value_is_refused():
     with pytest.raises(EntryRejected, match="X-KAMIN-FORMBLATT"):
         derive(Entry(kind="deadline", formblatt="gestern"))
+
+
+def test_the_linked_contact_completes_the_same_houses_address():
+    contact = Contact(uid="c1", location="Altstadt 12, 84028 Landshut", phone="0871 123456")
+    derived = derive(internal(location="altstadt 12, Landshut", phone=None), contact=contact)
+    assert (derived.state.name, derived.location) == ("planned", "Altstadt 12, 84028 Landshut")
+    # another house, another town, another PLZ, or a phone typed behind the address: its own stays
+    for own in ("Altstadt 14, Landshut", "Altstadt 12, Ergolding", "Altstadt 12, 84036 Landshut",
+                "Altstadt 12, Landshut, Tel. 0871 654321"):
+        derived = derive(internal(location=own, phone=None), contact=contact)
+        assert derived.location.startswith(own.split(", Tel.")[0]), own
+    # a complete own address is never replaced
+    assert derive(internal(location="Altstadt 12, 84036 Landshut"),
+                  contact=contact).location == "Altstadt 12, 84036 Landshut"

@@ -69,7 +69,8 @@ def test_reimport_updates_nothing_and_duplicates_nothing(store, storage_folder):
     first = run(store, IMPORTS / "appointments_utf8_comma_datetime.csv")
     entries = files(storage_folder, "anna/termine")
     second = run(store, IMPORTS / "appointments_utf8_comma_datetime.csv")
-    assert second.written == {"created": 0, "updated": 0, "unchanged": first.written["created"]}
+    assert second.written == {"created": 0, "updated": 0, "unchanged": first.written["created"],
+                              "deleted": 0}
     assert files(storage_folder, "anna/termine") == entries
 
 

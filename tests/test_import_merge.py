@@ -173,7 +173,7 @@ def test_unchanged_reimport_leaves_every_file_byte_identical(store, office, stor
     assert everything(storage_folder) == before
     assert {name: office.get("/" + name).headers["etag"] for name in before} == etags
     total = sum(first.written.values())
-    assert again.written == {"created": 0, "updated": 0, "unchanged": total}
+    assert again.written == {"created": 0, "updated": 0, "unchanged": total, "deleted": 0}
     assert {record.written for record in again.records} == {"unchanged"}
 
 
@@ -285,6 +285,17 @@ def kamin_import(config, *args):
                           cwd=ROOT, capture_output=True, text=True)
 
 
+def reindexed_and_imported_again(tmp_path, storage_folder):
+    """``kamin reindex``, then ``kamin import`` of the district file again."""
+    config = config_file(tmp_path, storage_folder)
+    reindex = subprocess.run([KAMIN, "reindex", "--config", config, "--quiet"], cwd=ROOT,
+                             capture_output=True, text=True)
+    assert reindex.returncode == 0, reindex.stderr
+    result = kamin_import(config, str(DISTRICT))
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_a_true_conflict_keeps_the_server_value_and_is_reported(store, office, tmp_path, storage_folder):
     report = run(store, DISTRICT)
     gruber = row(report, "Zeile 11")
@@ -389,12 +400,7 @@ def test_what_was_last_imported_survives_a_reindex(store, office, tmp_path, stor
     (storage_folder / "kamin-index.sqlite").unlink()
     for cache in storage_folder.rglob(".Radicale.cache"):
         shutil.rmtree(cache)
-    config = config_file(tmp_path, storage_folder)
-    reindex = subprocess.run([KAMIN, "reindex", "--config", config, "--quiet"], cwd=ROOT,
-                             capture_output=True, text=True)
-    assert reindex.returncode == 0, reindex.stderr
-    result = kamin_import(config, str(DISTRICT))
-    assert result.returncode == 0, result.stderr
+    result = reindexed_and_imported_again(tmp_path, storage_folder)
     assert "0 neu, 0 geändert" in result.stdout and "Konflikt" not in result.stdout
     assert everything(storage_folder) == before
 
@@ -425,5 +431,51 @@ def test_dry_run_tells_what_would_change_and_writes_nothing(store, office, stora
     newer = changed_copy(tmp_path, DISTRICT, ("08161 1234;;0171 9876543", "08161 5555;;0171 9876543"))
     dry = run(store, newer, now=LATER, dry_run=True)
     assert everything(storage_folder) == before
-    assert dry.written == {"created": 0, "updated": 2, "unchanged": len(before) - 2}
+    assert dry.written == {"created": 0, "updated": 2, "unchanged": len(before) - 2, "deleted": 0}
     assert [c["field"] for c in row(dry, "Zeile 11").conflicts] == ["phone"]
+
+
+# --- what the office deleted ---------------------------------------------------------------------
+
+def test_what_the_office_deleted_stays_deleted_on_reimport(store, office, storage_folder, tmp_path):
+    report = run(store, DISTRICT)
+    huber = row(report, "Zeile 2")
+    entry = huber.target + huber.uid + ".ics"
+    contact = "/" + next(name for name in files(storage_folder, "anna/kontakte") if "FS-0102" in name)
+    assert office.request("DELETE", entry).status == 200 and office.request("DELETE", contact).status == 200
+    before = everything(storage_folder)
+    dry = run(store, DISTRICT, now=LATER, dry_run=True)
+    assert dry.written["deleted"] == 2 and dry.written["created"] == 0
+    again = run(store, DISTRICT, now=LATER)
+    assert everything(storage_folder) == before                     # nothing came back
+    assert again.written["created"] == 0 and again.written["deleted"] == 2
+    assert row(again, "Zeile 2").written == "deleted"
+    assert row(again, "Zeile 3").written == "unchanged"             # Huber's other appointment
+    assert office.get(entry).status == 404 and office.get(contact).status == 404
+    result = kamin_import(config_file(tmp_path, storage_folder), str(DISTRICT))
+    assert result.returncode == 0, result.stderr
+    assert "2 auf dem Server gelöscht (nicht wieder angelegt)" in result.stdout
+    assert everything(storage_folder) == before
+
+
+def test_a_deleted_entry_comes_back_when_the_source_changed_it(store, office, tmp_path):
+    report = run(store, DISTRICT)
+    gruber = row(report, "Zeile 11")
+    path = gruber.target + gruber.uid + ".ics"
+    assert office.request("DELETE", path).status == 200
+    newer = changed_copy(tmp_path, DISTRICT, ("11.12.2026;08:00;30;Kehren;Anna Berger;",
+                                              "11.12.2026;10:00;30;Kehren;Anna Berger;"))
+    again = run(store, newer, now=LATER)
+    result = row(again, "Zeile 11")
+    assert result.written == "created" and again.written["deleted"] == 0
+    assert result.changed == ["Termin: auf dem Server gelöscht, in der Quelle geändert – neu angelegt"]
+    assert prop(office.get(path).text, "DTSTART") == "20261211T090000Z"
+
+
+def test_the_import_ledger_outlives_an_index_rebuild(store, office, storage_folder, tmp_path):
+    report = run(store, DISTRICT)
+    huber = row(report, "Zeile 2")
+    assert office.request("DELETE", huber.target + huber.uid + ".ics").status == 200
+    (storage_folder / "kamin-index.sqlite").unlink()
+    result = reindexed_and_imported_again(tmp_path, storage_folder)
+    assert "0 neu" in result.stdout and "1 auf dem Server gelöscht" in result.stdout

@@ -28,7 +28,7 @@ FLOORS = {
 }
 PURE = ("address", "entries", "schedule")
 # Pure modules of floors that also hold a shell.
-PURE_MODULES = {"webhooks": ("events", "duecalls", "signature", "subscribers", "retry")}
+PURE_MODULES = {"webhooks": ("events", "duecalls", "signature", "subscribers", "retry", "backend")}
 NOT_IN_THE_CORE = ("radicale", "sqlite3", "requests", "urllib3", "http", "socket",
                    "urllib.request", "waitress", "pydantic")
 

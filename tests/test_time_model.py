@@ -9,7 +9,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import Client
+from conftest import VTIMEZONE, Client
 
 API = "/.web/kamin/api/"
 CAL = "/anna/termine/"
@@ -17,22 +17,6 @@ NOW = "2027-01-05T10:00:00+01:00"             # a Tuesday, a week before
 DAY = ("2027-01-12T00:00:00+01:00", "2027-01-13T00:00:00+01:00")
 CUSTOMER = ("X-KAMIN-KIND:internal", "X-KAMIN-PHONE:0871 123456",
             "LOCATION:Altstadt 12\\, 84028 Landshut")
-
-VTIMEZONE = """BEGIN:VTIMEZONE
-TZID:{tzid}
-BEGIN:STANDARD
-DTSTART:16010101T030000
-TZOFFSETFROM:+0200
-TZOFFSETTO:+0100
-RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10
-END:STANDARD
-BEGIN:DAYLIGHT
-DTSTART:16010101T020000
-TZOFFSETFROM:+0100
-TZOFFSETTO:+0200
-RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3
-END:DAYLIGHT
-END:VTIMEZONE"""
 
 
 def item(uid: str, start: str, end: str, *lines: str, tzid: str = "") -> str:

@@ -8,26 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import VTIMEZONE
 from radicale_kamin.entries import icslines, timefacts
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.timezone.utc
-
-VTIMEZONE = """BEGIN:VTIMEZONE
-TZID:{tzid}
-BEGIN:STANDARD
-DTSTART:16010101T030000
-TZOFFSETFROM:+0200
-TZOFFSETTO:+0100
-RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10
-END:STANDARD
-BEGIN:DAYLIGHT
-DTSTART:16010101T020000
-TZOFFSETFROM:+0100
-TZOFFSETTO:+0200
-RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3
-END:DAYLIGHT
-END:VTIMEZONE"""
 
 
 def item(*lines: str, tzid: str = "") -> str:

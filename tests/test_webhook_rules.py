@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from radicale_kamin.schedule.callsettings import CallSettings
-from radicale_kamin.webhooks import duecalls, events, retry, signature
+from radicale_kamin.webhooks import backend, duecalls, events, retry, signature
 from radicale_kamin.webhooks.events import entry_events, observed_of
-from radicale_kamin.webhooks.subscribers import parse_subscribers, url_problem
+from radicale_kamin.webhooks.subscribers import Subscriber, parse_subscribers, url_problem
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=BERLIN)
@@ -200,6 +200,112 @@ def test_every_mistake_is_named_and_no_secret_is_quoted():
 def test_a_section_given_twice_is_refused():
     with pytest.raises(ValueError, match="used twice"):
         parse_subscribers("[a]\nurl=https://x/\n[a]\nurl=https://y/\n")
+
+
+# --- subscribers added in the backend ---------------------------------------------------------
+
+ON_DISK = ("anna/termine", "anna/privat", "ben/termine")
+
+
+def added(name="assistent", url="https://a.example/hook", secret=SECRET,
+          chosen=("call.due",), calendars=()):
+    return backend.new_subscriber(name, url, secret, list(chosen), list(calendars), ON_DISK)
+
+
+def test_a_backend_subscriber_is_what_the_office_typed():
+    subscriber = added(chosen=["call.due", "booking.created"], calendars=["/anna/termine/"])
+    assert (subscriber.name, subscriber.url, subscriber.secret) == (
+        "assistent", "https://a.example/hook", SECRET)
+    assert subscriber.events == {"call.due", "booking.created"}
+    assert subscriber.calendars == ("anna/termine",)
+    assert added(chosen=["*"]).events == frozenset(events.EVENT_TYPES)
+
+
+def test_a_backend_subscriber_follows_the_files_rules_refused_in_german_by_field():
+    with pytest.raises(backend.SubscriberRefused) as refused:
+        added(name="a b", url="http://hooks.example.com/k", secret="kurz",
+              chosen=["call.due", "call.overdue"], calendars=["anna/termine"])
+    problems = refused.value.problems
+    assert set(problems) == {"name", "url", "secret", "events", "calendars"}
+    assert "nur Buchstaben, Ziffern" in problems["name"]
+    assert "https://" in problems["url"] and "nur zu diesem Rechner" in problems["url"]
+    assert "mindestens 16 Zeichen" in problems["secret"] and "kurz" not in str(refused.value)
+    assert "call.overdue" in problems["events"]
+    assert "Pfade wie /anna/termine/" in problems["calendars"]
+
+
+@pytest.mark.parametrize("url,problem", [
+    ("", "Bitte die Adresse angeben."), ("ftp://127.0.0.1/", "mit https:// beginnen"),
+    ("https:///nohost", "keinen Server"), ("https://x/#frag", "#-Teil"),
+    ("https://x:port/", "keine gültige URL")])
+def test_an_address_is_refused_with_the_reason(url, problem):
+    with pytest.raises(backend.SubscriberRefused) as refused:
+        added(url=url)
+    assert problem in refused.value.problems["url"]
+
+
+def test_http_only_to_this_machine_as_in_the_file():
+    assert added(url="http://127.0.0.1:9000/k").url == "http://127.0.0.1:9000/k"
+    assert added(url="http://localhost/k").url == "http://localhost/k"
+
+
+def test_no_event_chosen_is_refused():
+    with pytest.raises(backend.SubscriberRefused) as refused:
+        added(chosen=[])
+    assert refused.value.problems == {"events": "Bitte mindestens ein Ereignis wählen."}
+
+
+def test_a_calendar_must_exist_or_be_a_home_that_has_one():
+    assert added(calendars=["/anna/", "/ben/termine/", "/anna/"]).calendars == (
+        "anna", "ben/termine")
+    with pytest.raises(backend.SubscriberRefused) as refused:
+        added(calendars=["/carla/termine/"])
+    assert refused.value.problems["calendars"] == "Den Kalender /carla/termine/ gibt es nicht."
+    with pytest.raises(backend.SubscriberRefused):
+        added(calendars=["/an/"])            # a prefix of a home is no home
+
+
+def test_the_file_wins_on_a_name_both_have():
+    from_file = [Subscriber("assistent", "https://file.example/", SECRET),
+                 Subscriber("buero", "https://buero.example/", SECRET)]
+    from_backend = [Subscriber("assistent", "https://backend.example/", SECRET),
+                    Subscriber("crm", "https://crm.example/", SECRET)]
+    laid = backend.lay_over(from_file, from_backend)
+    assert [(s.name, s.url, source) for s, source in laid] == [
+        ("assistent", "https://file.example/", "file"), ("buero", "https://buero.example/", "file"),
+        ("crm", "https://crm.example/", "backend")]
+
+
+def test_a_taken_name_says_where_to_change_it():
+    assert "in der Webhooks-Datei" in backend.name_taken("assistent", True)
+    assert "ersetzen" in backend.name_taken("assistent", False)
+
+
+@pytest.mark.parametrize("english,german", [
+    ("HTTP 503", "HTTP 503"),
+    ("no answer within 10 s", "keine Antwort innerhalb von 10 s"),
+    ("no connection within 5 s", "keine Verbindung innerhalb von 5 s"),
+    ("connection failed (refused, reset or unknown host)",
+     "keine Verbindung (abgelehnt, abgebrochen oder unbekannter Server)"),
+    ("TLS error (certificate or protocol)", "TLS-Fehler (Zertifikat oder Protokoll)"),
+    ("request failed (InvalidURL)", "Anfrage fehlgeschlagen (InvalidURL)"),
+    ("HTTP 301: redirects are not followed; give the final URL",
+     "HTTP 301: Weiterleitungen werden nicht verfolgt; bitte die endgültige Adresse eintragen"),
+    ("the receiver failed for longer than the retry period",
+     "der Empfänger war länger als die Wiederholungszeit gestört"),
+    ("the subscriber is no longer in the webhooks file",
+     "der Empfänger steht nicht mehr in der Webhooks-Datei")])
+def test_every_reason_a_delivery_fails_reads_in_german_on_the_page(english, german):
+    assert backend.delivery_error(english) == german
+
+
+def test_the_test_event_names_its_subscriber_and_nothing_else():
+    ping = events.ping_event("assistent", NOW, "t1")
+    body = json.loads(ping.body())
+    assert body["type"] == "webhook.test" and body["id"] == ping.id
+    assert set(body["data"]) == {"subscriber", "note"} and body["data"]["subscriber"] == "assistent"
+    assert ping.id != events.ping_event("assistent", NOW, "t2").id
+    assert "webhook.test" not in events.EVENT_TYPES        # nobody subscribes to it
 
 
 # --- the retry policy -------------------------------------------------------------------------

@@ -124,9 +124,9 @@ def test_a_put_reaches_the_receiver_signed_with_the_contracts_headers(hooked, re
 
 def test_every_event_is_as_the_openapi_document_describes_it(hooked, receiver):
     from radicale_kamin.api.webhooks import MODELS
-    from radicale_kamin.webhooks.events import EVENT_TYPES
+    from radicale_kamin.webhooks.events import EVENT_TYPES, TEST
 
-    assert set(MODELS) == set(EVENT_TYPES)
+    assert set(MODELS) == set(EVENT_TYPES) | {TEST}     # the test event: tests/test_backend_webhooks.py
     hooks = hooked(background=False)            # the test's clock, not the machine's
     hooks.anna.put(CAL + "a.ics", appointment("a"))
     post(hooks.assistant, "bookings/a/move", {"start": "2026-12-08T10:00:00+01:00"})
@@ -137,7 +137,8 @@ def test_every_event_is_as_the_openapi_document_describes_it(hooked, receiver):
     hooks.store.announce("import.finished", {
         "file": "x.csv", "format": "csv", "calendar": CAL, "addressbook": "/anna/kontakte/",
         "records": 1, "counts": {"green": 1, "orange": 0, "red": 0},
-        "written": {"created": 1, "updated": 0, "unchanged": 0}, "skipped": 0, "conflicts": 0},
+        "written": {"created": 1, "updated": 0, "unchanged": 0, "deleted": 0}, "skipped": 0,
+        "conflicts": 0},
         "import:anna/termine", "anna/termine")
     hooks.time_passes()
     hooks.dispatcher.deliver()
@@ -554,12 +555,23 @@ def test_a_broken_edit_of_the_file_keeps_the_last_good_subscribers(hooked, recei
     assert hooks.types() == ["entry.state-changed", "booking.created"]
 
 
-def test_without_webhooks_nothing_is_observed(tmp_path):
-    config = load_config(tmp_path / "collections", storage={"kamin_webhooks": ""})
-    app = Application(config)
-    Client(app, "anna").mkcalendar(CAL)
+def test_without_any_subscriber_nothing_is_recorded_or_queued(tmp_path):
+    # No file and nobody added in the backend.
+    folder = tmp_path / "collections"
+    config = load_config(folder, storage={"kamin_webhooks": ""})
+    anna = Client(Application(config), "anna")
+    anna.mkcalendar(CAL)
+    anna.put(CAL + "a.ics", appointment("a"))
     store = radicale_storage.load(config)
-    assert store.index.observer is None and store.announce("import.finished", {}, "x") is False
+    try:
+        assert store.webhooks.enabled is False
+        assert store.announce("import.finished", {}, "x") is False
+        with store.state.connection() as db:
+            assert outbox.generation(db) is None
+            assert db.execute("SELECT count(*) FROM webhook_observed").fetchone()[0] == 0
+            assert db.execute("SELECT count(*) FROM webhook_events").fetchone()[0] == 0
+    finally:
+        server_webhooks.stop(str(folder))
 
 
 def test_a_file_without_subscribers_costs_nothing_until_one_is_added(tmp_path, receiver):

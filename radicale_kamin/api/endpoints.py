@@ -206,7 +206,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         webhooks.get_webhooks, (200, webhooks.Webhooks, "the subscribers and parked events"),
         access="admin",
         description=(
-            "Every subscriber of the webhooks file (docs/webhooks.md) with its URL (without "
+            "Every subscriber — of the webhooks file or added in the backend (`source`; "
+            "docs/webhooks.md) — with its URL (without "
             "credentials, query and tokens), events, calendars, whether a secret is set (never "
             "the secret), its deliveries by state, last success and failure, and a pause; then "
             "the parked events, oldest first.")),

@@ -10,7 +10,7 @@ colour, labels and the index stay right.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 from zoneinfo import ZoneInfo
 
 from radicale import rights, storage as radicale_storage
@@ -22,6 +22,7 @@ from radicale_kamin.api.errors import ApiError
 from radicale_kamin.api.models import CallEntry, DueCall, Entry, Staff
 from radicale_kamin.api.paths import PREFIX, calendar_url, sane_path
 from radicale_kamin.schedule.due import candidate_from
+from radicale_kamin.schedule.workhours import to_vavailability
 from radicale_kamin.schedule import settings as office_rules
 from radicale_kamin.server.hours import OfficeHours
 from radicale_kamin.server.storage import PLUGIN_CONFIG_SCHEMA, call_settings
@@ -29,6 +30,8 @@ from radicale_kamin.feeds.office import office_subscriptions
 from radicale_kamin.feeds.sync import watch_subscriptions
 
 __all__ = ["Api", "ApiError", "PREFIX"]
+
+AVAILABILITY = "C:calendar-availability"     # RFC 7953 CalDAV property
 
 
 def _iso(epoch: Optional[int], tz: ZoneInfo) -> Optional[str]:
@@ -176,6 +179,24 @@ class Api:
 
     def is_staff(self, calendar: str) -> bool:
         return staff.is_staff_calendar(calendar, self.staff_options.non_staff)
+
+    def publish_working_hours(self, calendars: Iterable[str], today: dt.date) -> int:
+        """Write each staff calendar's working hours as its
+        ``calendar-availability`` property (RFC 7953) from ``today``, where
+        they changed; the number of calendars written. Call under the
+        storage's write lock."""
+        book, written = self.working_hours, 0
+        for calendar in calendars:
+            collection = next(iter(self.storage.discover(calendar_url(calendar))), None)
+            if collection is None or not self.is_staff(calendar):
+                continue
+            owner = calendar.split("/")[0]
+            text = to_vavailability(book.for_staff(owner), owner, start=today)
+            meta = collection.get_meta()
+            if meta.get(AVAILABILITY) != text:
+                collection.set_meta({**meta, AVAILABILITY: text})
+                written += 1
+        return written
 
     def collection(self, calendar: str):
         collection = next(iter(self.storage.discover(calendar_url(calendar))), None)

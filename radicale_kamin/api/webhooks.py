@@ -1,7 +1,8 @@
 """Webhooks in the API (docs/webhooks.md): the events the server posts —
 their models, a table the OpenAPI document's ``webhooks`` section is written
 from — and the endpoints of the outbox for the admins: each subscriber's
-deliveries and the parked ones; a retry. The secret of a subscriber is never
+deliveries and the parked ones; a retry. (Adding and removing subscribers
+is the backend's: ``backend/webhooks.py``.) The secret of a subscriber is never
 shown — only whether one is set — and its URL only without credentials,
 query and tokens."""
 
@@ -18,19 +19,24 @@ from radicale_kamin.api.fields import Instant, Name
 from radicale_kamin.api.models import Answer, DueCall, RequestPart
 from radicale_kamin.api.request import Request
 from radicale_kamin.feeds.config import redact_url
+from radicale_kamin.server.webhooks import wake
 from radicale_kamin.webhooks import events, outbox
+from radicale_kamin.webhooks.subscribers import Subscriber
 
 if TYPE_CHECKING:
     from radicale_kamin.api.service import Api
 
 
 class WebhookSubscriber(Answer):
-    """One section of the webhooks file and what it received."""
+    """One subscriber — of the webhooks file or added in the backend — and
+    what it received."""
     name: str
     url: str = Field(description="without credentials, query and tokens")
     events: list[str]
     calendars: list[str] = Field(description="only events of these calendars (empty: all)")
     secret_set: bool = Field(description="whether a secret is set (it is never shown)")
+    source: Literal["file", "backend"] = Field(description=(
+        "file: a section of the webhooks file (read-only here); backend: added in the backend"))
     pending: int = Field(description="events waiting to be sent (or sent again)")
     delivered: int = Field(description="events acknowledged in the last 7 days")
     parked: int = Field(description="events given up on after the retry period")
@@ -57,7 +63,9 @@ class ParkedDelivery(Answer):
 
 
 class Webhooks(Answer):
-    enabled: bool = Field(description="whether [storage] kamin_webhooks names a file")
+    enabled: bool = Field(description="whether a subscriber is set up (in the webhooks file "
+                                      "or the backend); without one nothing is recorded or "
+                                      "sent")
     subscribers: list[WebhookSubscriber]
     parked: list[ParkedDelivery] = Field(description="oldest first, at most 100")
 
@@ -77,46 +85,54 @@ def _iso(epoch: Optional[int], tz) -> Optional[str]:
     return dt.datetime.fromtimestamp(epoch, tz).isoformat() if epoch else None
 
 
+def subscriber_json(subscriber: Subscriber, source: str, known: dict, tz,
+                    now: float) -> WebhookSubscriber:
+    """A subscriber as the API shows it: no secret, the URL without tokens."""
+    paused = known.get("paused_until")
+    return WebhookSubscriber(
+        name=subscriber.name, url=redact_url(subscriber.url), events=sorted(subscriber.events),
+        calendars=["/%s/" % c for c in subscriber.calendars],
+        secret_set=bool(subscriber.secret), source=source, pending=known.get("pending", 0),
+        delivered=known.get("delivered", 0), parked=known.get("parked", 0),
+        last_success=_iso(known.get("last_success"), tz),
+        last_failure=_iso(known.get("last_failure"), tz),
+        last_error=known.get("last_error"),
+        paused_until=_iso(paused, tz) if paused and paused > now else None)
+
+
 def get_webhooks(api: Api, request: Request) -> tuple[int, Webhooks]:
     hooks = api.storage.webhooks
-    if not hooks.enabled:
-        return 200, Webhooks(enabled=False, subscribers=[], parked=[])
     tz = api.timezone
+    sources = hooks.subscribers.sources()
     with api.state.connection() as db:
         counts = outbox.summary(db)
         parked = outbox.parked(db)
     now = dt.datetime.now(tz).timestamp()
-    subscribers = []
-    for subscriber in hooks.subscribers.get():
-        known = counts.get(subscriber.name, {})
-        paused = known.get("paused_until")
-        subscribers.append(WebhookSubscriber(
-            name=subscriber.name, url=redact_url(subscriber.url), events=sorted(subscriber.events),
-            calendars=["/%s/" % c for c in subscriber.calendars],
-            secret_set=bool(subscriber.secret), pending=known.get("pending", 0),
-            delivered=known.get("delivered", 0), parked=known.get("parked", 0),
-            last_success=_iso(known.get("last_success"), tz),
-            last_failure=_iso(known.get("last_failure"), tz),
-            last_error=known.get("last_error"),
-            paused_until=_iso(paused, tz) if paused and paused > now else None))
-    return 200, Webhooks(enabled=True, subscribers=subscribers, parked=[ParkedDelivery(
-        delivery=row["seq"], event=row["event"], type=row["type"], subscriber=row["subscriber"],
-        created=_iso(row["created"], tz), attempts=row["attempts"],
-        last_attempt=_iso(row["last_attempt"], tz), last_status=row["last_status"],
-        last_error=row["last_error"], waiting=row["waiting"]) for row in parked])
+    return 200, Webhooks(enabled=bool(sources), subscribers=[
+        subscriber_json(subscriber, source, counts.get(subscriber.name, {}), tz, now)
+        for subscriber, source in sources], parked=[ParkedDelivery(
+            delivery=row["seq"], event=row["event"], type=row["type"],
+            subscriber=row["subscriber"], created=_iso(row["created"], tz),
+            attempts=row["attempts"], last_attempt=_iso(row["last_attempt"], tz),
+            last_status=row["last_status"], last_error=row["last_error"],
+            waiting=row["waiting"]) for row in parked])
 
 
 def post_retry(api: Api, request: Request) -> tuple[int, Retried]:
     hooks = api.storage.webhooks
     body: RetryRequest = request.body or RetryRequest()
-    if not hooks.enabled:
-        raise ApiError(404, "no webhooks are set up ([storage] kamin_webhooks)")
-    if body.subscriber is not None and body.subscriber not in {
-            s.name for s in hooks.subscribers.get()}:
-        raise ApiError(404, "no subscriber %s in the webhooks file" % body.subscriber)
+    names = {s.name for s in hooks.subscribers.get()}
+    if not names:
+        raise ApiError(404, "Es ist kein Webhook-Empfänger eingerichtet (weder in der "
+                            "Webhooks-Datei, [storage] kamin_webhooks, noch im Backend).")
+    if body.subscriber is not None and body.subscriber not in names:
+        raise ApiError(404, "Den Webhook-Empfänger %s gibt es nicht (weder in der "
+                            "Webhooks-Datei noch im Backend)." % body.subscriber)
     with api.state.transaction() as db:
         count = outbox.retry(db, int(dt.datetime.now(api.timezone).timestamp()),
                              body.subscriber, body.delivery)
+    if count:
+        wake(hooks.folder)              # this process sends them now, not at its next look
     return 200, Retried(retried=count)
 
 
@@ -171,6 +187,11 @@ class CallDueData(DueCall):
                                               "entries that the event was cut to 64 KiB")
 
 
+class PingData(EventData):
+    subscriber: str = Field(description="the subscriber it was sent to")
+    note: str = Field(description="a German sentence: this is a test, nothing happened")
+
+
 class ImportCounts(Answer):
     green: int
     orange: int
@@ -181,6 +202,7 @@ class ImportWritten(Answer):
     created: int
     updated: int
     unchanged: int
+    deleted: int = Field(description="deleted on the server since an earlier import; left deleted")
 
 
 class ImportFinishedData(EventData):
@@ -245,5 +267,8 @@ WEBHOOKS: tuple[Webhook, ...] = (
             "kamin sync could not mirror an external calendar",
             _event_model(events.SUBSCRIPTION_FAILED, SubscriptionFailedData,
                          "SubscriptionFailedEvent")),
+    Webhook(events.TEST, "webhookTest",
+            "A test an admin sent to one subscriber (POST webhooks/subscribers/{name}/test)",
+            _event_model(events.TEST, PingData, "WebhookTestEvent")),
 )
 MODELS = {hook.type: hook.model for hook in WEBHOOKS}

@@ -75,9 +75,11 @@ def _print_summary(name: str, report) -> None:
         counts["green"], counts["orange"], counts["red"],
         ", %d übersprungen" % len(report.skipped) if report.skipped else ""))
     written = report.written
-    print("%s: %d neu, %d geändert, %d unverändert" % (
+    print("%s: %d neu, %d geändert, %d unverändert%s" % (
         "Probelauf (nichts geschrieben)" if report.dry_run else "geschrieben",
-        written["created"], written["updated"], written["unchanged"]))
+        written["created"], written["updated"], written["unchanged"],
+        ", %d auf dem Server gelöscht (nicht wieder angelegt)" % written["deleted"]
+        if written["deleted"] else ""))
     conflicts = report.conflicts()
     if conflicts:
         print("Konflikte: %d – Quelle und Server haben dasselbe Feld geändert, der Wert auf dem "

@@ -19,20 +19,16 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-AVAILABILITY = "C:calendar-availability"
-
-
 def run(args) -> int:
     import datetime as dt
 
     from radicale_kamin.api import Api
-    from radicale_kamin.schedule.workhours import to_vavailability
 
     configuration = radicale_config(args.config)
     store = kamin_storage(configuration)
     api = Api(configuration)
     today = dt.datetime.now(api.timezone).date()
-    created, published = [], 0
+    created = []
     with store.acquire_lock("w", "kamin-setup"):
         for user in staff_users(configuration):
             path = "/%s/%s/" % (user, args.calendar)
@@ -43,16 +39,7 @@ def run(args) -> int:
                 created.append(path)
         # Publish each staff calendar's working hours (RFC 7953) so that
         # standards-minded clients can see them.
-        for calendar in store.index.calendars_on_disk():
-            collection = next(iter(store.discover("/%s/" % calendar)), None)
-            if collection is None or not api.is_staff(calendar):
-                continue
-            owner = calendar.split("/")[0]
-            text = to_vavailability(api.working_hours.for_staff(owner), owner, start=today)
-            meta = collection.get_meta()
-            if meta.get(AVAILABILITY) != text:
-                collection.set_meta({**meta, AVAILABILITY: text})
-                published += 1
+        published = api.publish_working_hours(store.index.calendars_on_disk(), today)
     for path in created:
         print("created calendar", path)
     if not created:

@@ -11,7 +11,7 @@ from radicale_kamin.commands import kamin_storage, radicale_config
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "webhooks", help="list, retry or deliver the webhook events ([storage] kamin_webhooks)",
+        "webhooks", help="list, retry or deliver the webhook events (the file and the backend)",
         description="The webhooks' outbox: list shows every subscriber and the parked events, "
                     "retry sends parked events again, deliver-once sends what is due (for cron).")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -40,15 +40,16 @@ def run(args) -> int:
     store = kamin_storage(radicale_config(args.config))
     webhooks = store.webhooks
     if not webhooks.enabled:
-        print("keine Webhooks eingerichtet ([storage] kamin_webhooks ist leer)")
+        print("kein Webhook-Empfänger eingerichtet (weder in [storage] kamin_webhooks noch "
+              "im Backend)")
         return 0
     tz = store.settings.timezone
     if args.action == "retry":
         now = int(dt.datetime.now(tz).timestamp())
         names = {s.name for s in webhooks.subscribers.get()}
         if args.subscriber and args.subscriber not in names:
-            raise SystemExit("kamin webhooks: kein Empfänger %s in %s"
-                             % (args.subscriber, webhooks.options.path))
+            raise SystemExit("kamin webhooks: kein Empfänger %s (weder in %s noch im Backend)"
+                             % (args.subscriber, webhooks.options.path or "der Webhooks-Datei"))
         with store.state.transaction() as db:
             count = outbox.retry(db, now, args.subscriber, args.delivery)
         print("%d geparkte Zustellung(en) werden erneut gesendet" % count)
@@ -69,9 +70,10 @@ def _list(store, webhooks, tz) -> None:
     with store.state.connection() as db:
         counts = outbox.summary(db)
         parked = outbox.parked(db)
-    for subscriber in webhooks.subscribers.get():
+    for subscriber, source in webhooks.subscribers.sources():
         known = counts.get(subscriber.name, {})
-        print("%s  %s" % (subscriber.name, redact_url(subscriber.url)))
+        print("%s  %s  (%s)" % (subscriber.name, redact_url(subscriber.url),
+                                "Datei" if source == "file" else "Backend"))
         calendars = ", ".join("/%s/" % c for c in subscriber.calendars)
         print("  Ereignisse: %s%s" % (", ".join(sorted(subscriber.events)),
                                       "; Kalender: " + calendars if calendars else ""))

@@ -73,3 +73,30 @@ def format_when(line: icslines.Line, moment: dt.datetime) -> tuple[list, str]:
             raw = next(p for p in line.params if p[0] == "TZID")
             return params + [raw], local.strftime("%Y%m%dT%H%M%S")
     return params, moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+# The rule-based VTIMEZONE of Europe/Berlin (valid since 1996, no end):
+# weekly working hours and a series run for ever, so a VTIMEZONE listing a
+# few years of transitions would be wrong later.
+_VTIMEZONE_BERLIN = (
+    "BEGIN:VTIMEZONE", "TZID:Europe/Berlin",
+    "BEGIN:DAYLIGHT", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "TZNAME:CEST",
+    "DTSTART:19700329T020000", "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3", "END:DAYLIGHT",
+    "BEGIN:STANDARD", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "TZNAME:CET",
+    "DTSTART:19701025T030000", "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10", "END:STANDARD",
+    "END:VTIMEZONE")
+
+
+def vtimezone_lines(tz: ZoneInfo, first: dt.date) -> list[str]:
+    """The VTIMEZONE for ``tz``'s TZID, for text the server writes; for
+    zones other than Berlin icalendar writes ten years of transitions from
+    ``first``, and an unusual zone gets none (clients resolve the TZID)."""
+    if tz.key == "Europe/Berlin":
+        return list(_VTIMEZONE_BERLIN)
+    import icalendar
+    try:
+        component = icalendar.Timezone.from_tzinfo(
+            tz, first_date=first, last_date=first + dt.timedelta(days=3653))
+    except Exception:   # an unusual zone: clients resolve the TZID themselves
+        return []
+    return component.to_ical().decode().splitlines()

@@ -5,17 +5,17 @@ when read, so a mistake names the section and what is wrong
 
 from __future__ import annotations
 
-import configparser
 import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
+from radicale_kamin.schedule.inisections import Problem, calendar_path, read_sections
+
 
 
 ALLOWED_SCHEMES = ("http", "https")
 MIN_INTERVAL_MINUTES = 5
-_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _KEYS = ("url", "calendar", "interval")
 
 
@@ -42,40 +42,10 @@ def parse_subscriptions(text: str) -> list[Subscription]:
     Raises ValueError naming the section and the problem; every problem of
     the file is listed, not only the first.
     """
-    parser = configparser.ConfigParser(interpolation=None, strict=True,
-                                       inline_comment_prefixes=(";", "#"))
-    try:
-        parser.read_string(text, source="subscriptions")
-    except configparser.DuplicateSectionError as e:
-        raise ValueError("[%s]: the name is used twice; names must be unique"
-                         % e.section) from None
-    except configparser.DuplicateOptionError as e:
-        raise ValueError("[%s]: %s is given twice" % (e.section, e.option)) from None
-    except configparser.Error as e:
-        raise ValueError("subscriptions file: %s" % e.message.splitlines()[0]) from None
-    problems: list[str] = []
-    found = []
-    for name in parser.sections():
-        section = parser[name]
-        before = len(problems)
-        subscription = _subscription(name, section, problems)
-        if len(problems) == before and subscription is not None:
-            found.append(subscription)
-    if problems:
-        raise ValueError("; ".join(problems))
-    return found
+    return read_sections(text, "subscriptions file", _KEYS, _subscription)
 
 
-def _subscription(name: str, section: Mapping[str, str],
-                  problems: list[str]) -> Optional[Subscription]:
-    def problem(text: str) -> None:
-        problems.append("[%s]: %s" % (name, text))
-
-    if not _NAME.fullmatch(name):
-        problem("the name may only hold letters, digits, - and _ (at most 64)")
-    for key in section:
-        if key not in _KEYS:
-            problem("unknown key %r (known: %s)" % (key, ", ".join(_KEYS)))
+def _subscription(name: str, section: Mapping[str, str], problem: Problem) -> Subscription:
     url = (section.get("url") or "").strip()
     if not url:
         problem("url is missing")
@@ -86,11 +56,10 @@ def _subscription(name: str, section: Mapping[str, str],
     calendar = (section.get("calendar") or "").strip()
     if not calendar:
         problem("calendar is missing (the target calendar, e.g. /anna/termine/)")
+    elif calendar_path(calendar) is None:
+        problem("calendar must be a calendar path like /anna/termine/, not %r" % calendar)
     else:
-        parts = [p for p in calendar.split("/") if p]
-        if not calendar.startswith("/") or len(parts) < 2 or any(p in (".", "..") for p in parts):
-            problem("calendar must be a calendar path like /anna/termine/, not %r" % calendar)
-        calendar = "/" + "/".join(parts) + "/"
+        calendar = "/%s/" % calendar_path(calendar)
     interval = MIN_INTERVAL_MINUTES
     raw_interval = (section.get("interval") or "60").strip()
     try:

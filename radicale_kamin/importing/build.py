@@ -21,7 +21,7 @@ from radicale_kamin.entries import icslines, profile
 from radicale_kamin.address.verdict import AddressResult
 from radicale_kamin.entries.contact import new_contact_text
 from radicale_kamin.importing.records import ImportEntry, ImportRecord, When
-from radicale_kamin.schedule.workhours import _vtimezone as vtimezone_lines
+from radicale_kamin.entries.icaltime import vtimezone_lines
 
 
 def location(judged: AddressResult, record: ImportRecord) -> Optional[str]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import io
 
-WRITTEN_DE = {"created": "neu", "updated": "geändert", "unchanged": "unverändert", None: ""}
+# What happened to a record, as the office reads it (report, page, summary).
+WRITTEN_DE = {"created": "neu", "updated": "geändert", "unchanged": "unverändert",
+              "deleted": "auf dem Server gelöscht – nicht wieder angelegt", None: ""}
 
 
 def conflict_text(conflict: dict) -> str:

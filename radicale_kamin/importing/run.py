@@ -14,6 +14,9 @@ Radicale's storage, with a verdict per record.
    current stored text (``importing.merge``: the source's changes in, the
    server's changes kept, conflicts reported), derived like a client's write,
    and stamped with what was stored. An unchanged record is not written.
+4. **Remember** per record key what the source said (a digest, in the
+   storage's import ledger), so that the next import leaves an item the
+   office deleted deleted — unless the source changed that record since.
 
 An import interrupted midway leaves whole files; running it again completes
 it without duplicates.
@@ -21,8 +24,10 @@ it without duplicates.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
@@ -56,7 +61,7 @@ class RecordResult:
     building: Optional[str]
     uid: str
     target: str                     # the calendar or address book
-    written: Optional[str] = None   # created, updated, unchanged (a dry run: what would happen)
+    written: Optional[str] = None   # created, updated, unchanged, deleted (a dry run: what would happen)
     changed: list[str] = field(default_factory=list)       # what the source changed and was taken
     conflicts: list[dict] = field(default_factory=list)    # what both changed; the server's value kept
     kept_lines: int = 0             # note lines the source removed, kept on the server
@@ -78,7 +83,8 @@ class ImportReport:
     notes: list[str]
     records: list[RecordResult] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
-    written: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0})
+    written: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0,
+                                                             "deleted": 0})
 
     def counts(self) -> dict[str, int]:
         counts = {"green": 0, "orange": 0, "red": 0}
@@ -150,7 +156,20 @@ class Item:
     source: merge.Import
     exists: bool                    # an earlier import's item was found
     label: str                      # "Kontakt" / "Termin", for the report
+    said: str                       # digest of what the source says (``record_digest``)
     rows: list[RecordResult] = field(default_factory=list)
+
+    def ledger_keys(self) -> list[str]:
+        return [key_digest(key) for key in self.source.keys]
+
+
+def record_digest(record: ImportRecord) -> str:
+    """What the source says of a record, wherever in the file it stands: the
+    same record read again gives the same digest."""
+    said = dataclasses.asdict(record)
+    del said["line"]
+    text = json.dumps(said, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
 def resolve(found: Found, wanted: dict) -> dict:
@@ -217,7 +236,7 @@ def _plan_contacts(planned: _Planned, records: list[ImportRecord], judged: dict[
             target, href, uid = hits[key] or (addressbook, uid + ".vcf", uid)
             planned.contacts[key] = Item(target, href, build.contact_text(writer, judged[id(writer)], uid),
                                          merge.Import(now, source, writer.line, keys[key]),
-                                         hits[key] is not None, "Kontakt")
+                                         hits[key] is not None, "Kontakt", record_digest(writer))
             planned.contact_of.update((id(member), uid) for member in members)
             if writer.building:
                 planned.by_building[writer.building] = uid
@@ -244,7 +263,7 @@ def _plan_entries(planned: _Planned, records: list[ImportRecord], judged: dict[i
         planned.entries.append(Item(target, href, build.entry_text(record, judged[id(record)], uid, contact_uid,
                                                                    now),
                                     merge.Import(now, source, record.line, keys[id(record)]),
-                                    hits[id(record)] is not None, "Termin", [row]))
+                                    hits[id(record)] is not None, "Termin", record_digest(record), [row]))
         if record.entry.kind != "deadline" and _contact_key(record) in planned.contacts:
             planned.contacts[_contact_key(record)].rows.append(row)
 
@@ -297,6 +316,7 @@ def run(store, result: ReadResult, file: str, calendar: str, addressbook: str,
                           notes=list(result.notes), records=rows,
                           skipped=[{"line": s.line, "reason": s.reason} for s in result.skipped])
     derived = _deriver(store)
+    items = _without_deleted(report, items, store.imported)
     if dry_run:
         _try(report, items, cards, entries, derived)
         return report
@@ -304,7 +324,9 @@ def run(store, result: ReadResult, file: str, calendar: str, addressbook: str,
     for target, tag, group in _targets(items):
         for start in range(0, len(group), BATCH):
             batch = group[start:start + BATCH]
-            _write_batch(store, target, tag, batch, derived, report)
+            stored = _write_batch(store, target, tag, batch, derived, report)
+            store.imported.note((item.label, key, item.said) for item in stored
+                                for key in item.ledger_keys())
             done += len(batch)
             if progress:
                 progress(done, len(items))
@@ -319,6 +341,24 @@ def finished_event(report: ImportReport, calendar: str, addressbook: str) -> dic
             "addressbook": "/%s/" % addressbook, "records": len(report.records),
             "counts": report.counts(), "written": dict(report.written),
             "skipped": len(report.skipped), "conflicts": len(report.conflicts())}
+
+
+def _without_deleted(report: ImportReport, items: list[Item], ledger) -> list[Item]:
+    """The items to write: an item an earlier import wrote and that is gone
+    now was deleted on the server — left deleted while the source still says
+    what it said then, created again (and said so) when the source changed."""
+    kept = []
+    for item in items:
+        earlier = set() if item.exists else ledger.sources(item.label, item.ledger_keys())
+        if item.said in earlier:
+            report.written["deleted"] += 1
+            _note(report, item, None, "deleted")
+            continue
+        if earlier and item.rows:
+            item.rows[0].changed.append("%s: auf dem Server gelöscht, in der Quelle geändert – "
+                                        "neu angelegt" % item.label)
+        kept.append(item)
+    return kept
 
 
 def _try(report: ImportReport, items: list[Item], cards: Found, entries: Found,
@@ -348,7 +388,8 @@ def _targets(items: list[Item]) -> list[tuple[str, str, list[Item]]]:
 
 
 def _write_batch(store, target: str, tag: str, batch: list[Item], derived: Callable[[str], Callable[[str], str]],
-                 report: ImportReport) -> None:
+                 report: ImportReport) -> list[Item]:
+    """Write one batch; the items now stored as the source says (written or unchanged)."""
     by_href = {item.href: item for item in batch}
     outcomes: dict[str, merge.MergeResult] = {}
     left: dict[str, str] = {}               # href → why it was left alone
@@ -381,6 +422,7 @@ def _write_batch(store, target: str, tag: str, batch: list[Item], derived: Calla
             continue
         report.written[results[href]] += 1
         _note(report, item, outcomes.get(href), results[href])
+    return [item for href, item in by_href.items() if href not in left and href not in rejected]
 
 
 def _note(report: ImportReport, item: Item, outcome: Optional[merge.MergeResult], written: str) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 from zoneinfo import ZoneInfo
 
+from radicale_kamin.entries import icaltime
 from radicale_kamin.schedule.calls import is_holiday
 from radicale_kamin.schedule.callsettings import WEEKDAYS, CallSettings, weekdays_of
 
@@ -323,32 +324,6 @@ def _off_dates(hours: WorkingHours, start: dt.date, days: int) -> list[dt.date]:
     return sorted(dates)
 
 
-# The rule-based VTIMEZONE of Europe/Berlin (valid since 1996, no end):
-# a weekly pattern runs for ever, so a VTIMEZONE listing a few years of
-# transitions would be wrong later.
-_VTIMEZONE_BERLIN = (
-    "BEGIN:VTIMEZONE", "TZID:Europe/Berlin",
-    "BEGIN:DAYLIGHT", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "TZNAME:CEST",
-    "DTSTART:19700329T020000", "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3", "END:DAYLIGHT",
-    "BEGIN:STANDARD", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "TZNAME:CET",
-    "DTSTART:19701025T030000", "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10", "END:STANDARD",
-    "END:VTIMEZONE")
-
-
-def _vtimezone(tz: ZoneInfo, first: dt.date) -> list[str]:
-    """The VTIMEZONE for the TZID; for zones other than Berlin, icalendar
-    writes ten years of transitions."""
-    if tz.key == "Europe/Berlin":
-        return list(_VTIMEZONE_BERLIN)
-    import icalendar
-    try:
-        component = icalendar.Timezone.from_tzinfo(
-            tz, first_date=first, last_date=first + dt.timedelta(days=3653))
-    except Exception:   # an unusual zone: clients resolve the TZID themselves
-        return []
-    return component.to_ical().decode().splitlines()
-
-
 def to_vavailability(hours: WorkingHours, staff_id: str, start: Optional[dt.date] = None,
                      days: int = 400, stamp: Optional[dt.datetime] = None) -> str:
     """The hours as an iCalendar text (``VCALENDAR`` with one
@@ -372,7 +347,7 @@ def to_vavailability(hours: WorkingHours, staff_id: str, start: Optional[dt.date
     off = _off_dates(hours, start, days)
     uid_base = "kamin-hours-%s" % staff_id
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//radicale_kamin//working hours//DE"]
-    lines += _vtimezone(tz, monday)
+    lines += icaltime.vtimezone_lines(tz, monday)
     lines += ["BEGIN:VAVAILABILITY", "UID:%s" % uid_base, "DTSTAMP:%s" % stamp_text,
               "DTSTART;TZID=%s:%s" % (tzid, _ical_local(monday, dt.time(0))),
               "SUMMARY:Arbeitszeiten %s" % staff_id]

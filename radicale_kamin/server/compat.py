@@ -33,6 +33,9 @@ moves one of them turns a named test red instead of failing in production.
   the request being answered, the storage may hand Radicale one template
   item instead of every item (``listing_plan``); the answer is then
   expanded (``server/listing.py``). The plan also sees the request body.
+* Rights read again: Radicale's ``from_file`` rights read their file once;
+  ``RightsBase`` names the file and lets a fresh reading's rules replace the
+  ones in force.
 
 * The PUT answer: RFC 4791 section 5.3.4 and RFC 9110 section 9.3.4 forbid a
   strong ETag in the answer to a PUT whose body the server stored
@@ -80,6 +83,7 @@ from radicale.app import propfind as radicale_propfind
 from radicale.app import put as radicale_put
 from radicale.app import report as radicale_report
 from radicale.log import logger
+from radicale.rights import from_file as radicale_from_file
 from radicale.storage import multifilesystem
 
 from radicale_kamin.entries import icslines
@@ -520,6 +524,18 @@ def forget_cached_logins(auth: Any) -> None:
     if cached:
         with auth._lock:
             cached.clear()
+
+
+class RightsBase(radicale_from_file.Rights):
+    """Radicale's ``from_file`` rights with the file they were read from and
+    a way to take over the rules of a fresh reading of it."""
+
+    @property
+    def rights_file(self) -> str:
+        return self._filename
+
+    def adopt_rules(self, fresh: "radicale_from_file.Rights") -> None:
+        self._rights_config = fresh._rights_config
 
 
 # --- request bodies ------------------------------------------------------------

@@ -8,6 +8,8 @@ or a restart could lose:
   the working-hours file's;
 * ``subscriptions``: external calendars added or removed in the browser;
 * ``imports``: uploaded files being previewed or imported, with progress;
+* ``webhooks``: webhook subscribers added in the backend, laid over the
+  webhooks file's (``server/webhook_subscribers.py``);
 * ``changes``: who changed what when (the backend's *Protokoll*);
 * ``office``: the **generation** — a number every change raises, so each
   server process notices any change with one look-up per request — and
@@ -74,6 +76,19 @@ register_schema("office", (
         new TEXT
     );
     CREATE INDEX changes_at ON changes (at);
+    """,
+    # Never edit one that has shipped: add the next. (No semicolons in
+    # comments: the state store splits scripts at them.)
+    """
+    CREATE TABLE webhooks (
+        name TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,             -- the signature's key, never shown or logged
+        events TEXT NOT NULL,             -- JSON list of event types
+        calendars TEXT NOT NULL,          -- JSON list of sane paths, empty for every calendar
+        changed_by TEXT NOT NULL,
+        changed_at INTEGER NOT NULL
+    );
     """,
 ))
 

@@ -14,17 +14,18 @@ from __future__ import annotations
 from radicale.log import logger
 from radicale.rights import from_file
 
+from radicale_kamin.server.compat import RightsBase
 from radicale_kamin.server.optionfiles import Identity, file_identity
 
 
-class Rights(from_file.Rights):
+class Rights(RightsBase):
 
     def __init__(self, configuration) -> None:
         self._seen: Identity = file_identity(configuration.get("rights", "file"))
         super().__init__(configuration)
 
     def _reload_if_changed(self) -> None:
-        identity = file_identity(self._filename)
+        identity = file_identity(self.rights_file)
         if identity == self._seen:
             return
         self._seen = identity
@@ -33,8 +34,8 @@ class Rights(from_file.Rights):
         except RuntimeError as e:
             logger.error("[rights] file: %s — the last good rules stay in force", str(e))
             return
-        self._rights_config = fresh._rights_config
-        logger.info("[rights] file: %s changed, read again", self._filename)
+        self.adopt_rules(fresh)
+        logger.info("[rights] file: %s changed, read again", self.rights_file)
 
     def authorization(self, user: str, user_groups: set, path: str) -> str:
         self._reload_if_changed()

@@ -40,6 +40,7 @@ from radicale_kamin.entries.facts import plain_item
 from radicale_kamin.server.index import Seen, SideIndex
 from radicale_kamin.server.reads import IndexedDiscovery, IndexedReads
 from radicale_kamin.schedule import settings as office_rules
+from radicale_kamin.server.imported import ImportLedger
 from radicale_kamin.server.office import OfficeStore
 from radicale_kamin.server.optionfiles import WatchedFile
 from radicale_kamin.server.settings import OfficeSettings
@@ -274,6 +275,7 @@ class Storage(IndexedDiscovery):
         self.index.max_sync_token_age = self.max_sync_token_age
         self.state = StateStore(self.storage_folder)
         self.office = OfficeStore(self.state)
+        self.imported = ImportLedger(self.state)
         self.office_settings = office_settings(configuration, self.office)
         self.webhooks = Webhooks(configuration.copy(PLUGIN_CONFIG_SCHEMA), self)
         if self.index.verify_seconds > 0:

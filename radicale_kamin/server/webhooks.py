@@ -1,7 +1,11 @@
 """The webhooks of a storage (``webhooks/``), wired to the storage plugin.
 
-``[storage] kamin_webhooks`` names the subscribers file; without it the
-plugin observes nothing and sends nothing. With it, every storage object
+The subscribers are the webhooks file's (``[storage] kamin_webhooks``,
+optional) and those the office added in the backend
+(``webhook_subscribers.py``). While there is none, nothing is recorded or
+sent: the observer marks the outbox stale once, the dispatcher thread looks
+again every few seconds (one ``stat`` and one SQLite read). Every storage
+object
 
 * registers the outbox's tables in the state store (``webhooks``);
 * hangs an observer into its side index: what the index stores and drops
@@ -25,7 +29,8 @@ from typing import Any, Mapping, Optional
 
 from radicale_kamin.schedule import staff
 from radicale_kamin.server.optionfiles import WatchedFile
-from radicale_kamin.server.state import STATE_FILE, register_schema
+from radicale_kamin.server.state import register_schema
+from radicale_kamin.server.webhook_subscribers import Subscribers
 from radicale_kamin.webhooks import events, outbox
 from radicale_kamin.webhooks.dispatcher import Dispatcher, Options
 from radicale_kamin.webhooks.observer import Observer
@@ -109,11 +114,7 @@ class Webhooks:
         self.folder = os.path.abspath(storage.storage_folder)
         self.state = storage.state
         self.timezone = storage.settings.timezone
-        self.enabled = bool(self.options.path)
-        if not self.enabled:
-            self._mark_unobserved()
-            return
-        self.subscribers = watch_subscribers(self.options.path)
+        self.subscribers = Subscribers(watch_subscribers(self.options.path), storage.office)
         self.observer = Observer(self.state, self.subscribers.get, self.timezone,
                                  storage.collection_root, functools.partial(wake, self.folder))
         storage.index.observer = self.observer
@@ -142,12 +143,19 @@ class Webhooks:
             with self.state.transaction() as db:
                 outbox.reconcile(db, [], uuid.uuid4().hex)
 
-    def _mark_unobserved(self) -> None:
-        """Without webhooks this process's writes are not observed: the
-        next start with webhooks reconciles instead of announcing them."""
-        if os.path.exists(os.path.join(self.folder, STATE_FILE)):
-            with self.state.transaction() as db:
-                outbox.mark_stale(db)
+    @property
+    def enabled(self) -> bool:
+        """Whether a subscriber is set up, in the file or the backend."""
+        return bool(self.subscribers.get())
+
+    def catch_up(self) -> None:
+        """Take the baseline (or reconcile) now, not at the dispatcher's
+        next round: the first subscriber added in the backend then gets the
+        events of every change after the answer."""
+        with self.state.connection() as db:
+            if not outbox.needs_reconcile(db):
+                return
+        self.dispatcher.catch_up()
 
     def _start(self, root: str) -> None:
         with _LOCK:
@@ -162,12 +170,13 @@ class Webhooks:
                  calendar: Optional[str] = None) -> bool:
         """Queue an event of something that ran (``import.finished``,
         ``subscription.failed``); whether a subscriber wants it."""
-        if not self.enabled:
+        subscribers = self.subscribers.get()
+        if not subscribers:
             return False
         now = dt.datetime.now(self.timezone).replace(microsecond=0)
         event = events.run_event(event_type, stream, data, now, calendar, uuid.uuid4().hex)
         with self.state.transaction() as db:
-            queued = outbox.enqueue(db, event, self.subscribers.get())
+            queued = outbox.enqueue(db, event, subscribers)
         if queued:
             wake(self.folder)
         return bool(queued)

@@ -31,6 +31,9 @@ IMPORT_FINISHED = "import.finished"
 SUBSCRIPTION_FAILED = "subscription.failed"
 EVENT_TYPES = (STATE_CHANGED, CALL_DUE, BOOKING_CREATED, BOOKING_MOVED, BOOKING_CANCELLED,
                IMPORT_FINISHED, SUBSCRIPTION_FAILED)
+# Sent only when an admin asks for it (the backend's "Testereignis senden"),
+# to the one subscriber named: nobody subscribes to it, so it is no EVENT_TYPE.
+TEST = "webhook.test"
 
 # An event's JSON at most this long; a longer one keeps only the fields its
 # type promises (``REQUIRED``) and says ``"truncated": true``.
@@ -43,6 +46,7 @@ REQUIRED = {
     BOOKING_CANCELLED: ("uid", "calendar", "href", "start"),
     IMPORT_FINISHED: ("calendar", "counts", "written"),
     SUBSCRIPTION_FAILED: ("name", "calendar", "error"),
+    TEST: ("subscriber",),
 }
 
 
@@ -225,3 +229,14 @@ def run_event(event_type: str, stream: str, data: Mapping[str, Any], created: dt
         raise ValueError("unknown run event %r" % event_type)
     return Event(digest(event_type, stream, token), event_type, stream, created, dict(data),
                  calendar)
+
+
+def ping_event(subscriber: str, created: dt.datetime, token: str) -> Event:
+    """A signed ``webhook.test`` for ``subscriber``: proves the URL, the
+    secret and the receiver's check of the signature, and says nothing
+    of any entry. ``token`` makes it unique."""
+    event_id = digest(TEST, subscriber, token)
+    return Event(event_id, TEST, "test:" + event_id, created,
+                 {"subscriber": subscriber,
+                  "note": "Testereignis aus dem Kamin-Backend: die Signatur prüfen, mit 2xx "
+                          "antworten, sonst nichts tun."})

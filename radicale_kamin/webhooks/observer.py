@@ -64,18 +64,21 @@ class Observer:
 
     def commit(self) -> int:
         """Record the changes and queue their events (before the index
-        commits); returns the events queued. Without subscribers nothing is
-        recorded (the file may list none yet): the outbox is marked stale
-        instead, so the first dispatcher to see a subscriber takes the
-        entries as they are then."""
+        commits); returns the events queued. Without subscribers (neither
+        the file nor the backend has one yet) nothing is recorded — not
+        even a file looked at: the outbox is marked stale instead, so the
+        first dispatcher to see a subscriber takes the entries as they are
+        then."""
         changes, self._local.changes = self._changes(), {}
-        changes = {key: change for key, change in changes.items()
-                   if change is not None or not self._on_disk(*key)}
         if not changes:
             return 0
         subscribers = self.subscribers()
         if not subscribers:
             self._mark_stale()
+            return 0
+        changes = {key: change for key, change in changes.items()
+                   if change is not None or not self._on_disk(*key)}
+        if not changes:
             return 0
         self._stale_marked = False
         now = dt.datetime.now(self.timezone).replace(microsecond=0)

@@ -416,10 +416,23 @@ def retry(db: sqlite3.Connection, now: int, subscriber: Optional[str] = None,
     return count
 
 
+def forget(db: sqlite3.Connection, subscriber: str) -> int:
+    """A subscriber the office removed in the backend, or one it adds
+    anew: its deliveries and its pause go, so nothing queued before is
+    sent to whoever has the name next. Returns the undelivered ones
+    dropped. (Events nobody waits for go with the next housekeeping.)"""
+    undelivered = db.execute("SELECT count(*) FROM webhook_deliveries WHERE subscriber=?"
+                             " AND state != 'delivered'", (subscriber,)).fetchone()[0]
+    db.execute("DELETE FROM webhook_deliveries WHERE subscriber=?", (subscriber,))
+    db.execute("DELETE FROM webhook_subscribers WHERE name=?", (subscriber,))
+    return undelivered
+
+
 def housekeeping(db: sqlite3.Connection, now: int, names: Sequence[str]) -> None:
     """Delivered rows go after a week, parked ones after a month, events
     nobody waits for with them; deliveries of a subscriber no longer in
-    the file are parked (visible; a retry needs it back in the file)."""
+    the file are parked (visible; a retry needs it back in the file).
+    ``names``: the subscribers in force, the file's and the backend's."""
     db.execute("DELETE FROM webhook_deliveries WHERE state='delivered' AND done_at < ?",
                (now - KEEP_DELIVERED_DAYS * 86400,))
     db.execute("DELETE FROM webhook_deliveries WHERE state='parked' AND done_at < ?",

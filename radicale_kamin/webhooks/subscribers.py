@@ -15,17 +15,15 @@ where nothing travels over a network.
 
 from __future__ import annotations
 
-import configparser
 import ipaddress
-import re
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
+from radicale_kamin.schedule.inisections import Problem, calendar_path, read_sections
 from radicale_kamin.webhooks.events import EVENT_TYPES
 
 MIN_SECRET = 16
-_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _KEYS = ("url", "secret", "events", "calendars")
 
 
@@ -58,62 +56,64 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def url_problem(url: str) -> Optional[str]:
-    """Why ``url`` cannot receive events, or None."""
+# Why a URL cannot receive events, as a reason code (the file's messages
+# are English, the backend's German: ``webhooks/backend.py``).
+URL_FAULTS = {
+    "invalid": "is not a valid URL",
+    "no-host": "has no host",
+    "fragment": "must not have a #fragment",
+    "http-remote": "must use https:// (plain http:// only to this machine: localhost, "
+                   "127.0.0.1, ::1)",
+    "scheme": "must start with https:// (not %s:)",
+}
+
+
+def url_fault(url: str) -> Optional[str]:
+    """Why ``url`` cannot receive events (a key of ``URL_FAULTS``), or None."""
     try:
         parts = urlsplit(url)
         _ = parts.port              # raises for a port that is no number
     except ValueError:
-        return "is not a valid URL"
+        return "invalid"
     if not parts.hostname:
-        return "has no host"
+        return "no-host"
     if parts.fragment:
-        return "must not have a #fragment"
+        return "fragment"
     scheme = parts.scheme.lower()
     if scheme == "https":
         return None
     if scheme == "http":
-        if is_loopback(parts.hostname):
-            return None
-        return "must use https:// (plain http:// only to this machine: localhost, 127.0.0.1, ::1)"
-    return "must start with https:// (not %s:)" % (parts.scheme or "(none)")
+        return None if is_loopback(parts.hostname) else "http-remote"
+    return "scheme"
+
+
+def url_problem(url: str) -> Optional[str]:
+    """Why ``url`` cannot receive events (English, for the file), or None."""
+    fault = url_fault(url)
+    if fault == "scheme":
+        return URL_FAULTS[fault] % (urlsplit(url).scheme or "(none)")
+    return URL_FAULTS[fault] if fault else None
+
+
+def unknown_events(names: Sequence[str]) -> list[str]:
+    """The names that are no event type (``*`` is every type)."""
+    return [n for n in names if n not in EVENT_TYPES and n != "*"]
+
+
+def event_set(names: Sequence[str]) -> frozenset:
+    """The types ``names`` stands for: ``*`` every one."""
+    if "*" in names:
+        return frozenset(EVENT_TYPES)
+    return frozenset(n for n in names if n in EVENT_TYPES)
 
 
 def parse_subscribers(text: str) -> list[Subscriber]:
     """The subscribers of an INI file, one section per subscriber; an
     empty file has none. Raises ValueError naming every problem."""
-    parser = configparser.ConfigParser(interpolation=None, strict=True,
-                                       inline_comment_prefixes=(";", "#"))
-    try:
-        parser.read_string(text, source="webhooks")
-    except configparser.DuplicateSectionError as e:
-        raise ValueError("[%s]: the name is used twice; names must be unique"
-                         % e.section) from None
-    except configparser.DuplicateOptionError as e:
-        raise ValueError("[%s]: %s is given twice" % (e.section, e.option)) from None
-    except configparser.Error as e:
-        raise ValueError("webhooks file: %s" % e.message.splitlines()[0]) from None
-    problems: list[str] = []
-    found = []
-    for name in parser.sections():
-        before = len(problems)
-        subscriber = _subscriber(name, parser[name], problems)
-        if len(problems) == before:
-            found.append(subscriber)
-    if problems:
-        raise ValueError("; ".join(problems))
-    return found
+    return read_sections(text, "webhooks file", _KEYS, _subscriber)
 
 
-def _subscriber(name: str, section: Mapping[str, str], problems: list[str]) -> Subscriber:
-    def problem(text: str) -> None:
-        problems.append("[%s]: %s" % (name, text))
-
-    if not _NAME.fullmatch(name):
-        problem("the name may only hold letters, digits, - and _ (at most 64)")
-    for key in section:
-        if key not in _KEYS:
-            problem("unknown key %r (known: %s)" % (key, ", ".join(_KEYS)))
+def _subscriber(name: str, section: Mapping[str, str], problem: Problem) -> Subscriber:
     url = (section.get("url") or "").strip()
     if not url:
         problem("url is missing")
@@ -128,10 +128,11 @@ def _subscriber(name: str, section: Mapping[str, str], problems: list[str]) -> S
     for raw in (section.get("calendars") or "").split(","):
         if not raw.strip():
             continue
-        parts = [p for p in raw.strip().split("/") if p]
-        if not raw.strip().startswith("/") or not parts or any(p in (".", "..") for p in parts):
+        path = calendar_path(raw, whole_user=True)
+        if path is None:
             problem("calendars must be paths like /anna/termine/ or /anna/, not %r" % raw.strip())
-        calendars.append("/".join(parts))
+        else:
+            calendars.append(path)
     return Subscriber(name, url, secret, events, tuple(calendars))
 
 
@@ -146,4 +147,4 @@ def _events(raw: Optional[str], problem) -> frozenset:
     if unknown:
         problem("unknown event type %s (known: %s, or *)"
                 % (", ".join(unknown), ", ".join(EVENT_TYPES)))
-    return frozenset(n for n in names if n in EVENT_TYPES)
+    return event_set(names)

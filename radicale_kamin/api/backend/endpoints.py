@@ -6,17 +6,19 @@ themself."""
 
 from __future__ import annotations
 
-from radicale_kamin.api.backend import board, contacts, feeds, hours, imports, settings, staff
+from radicale_kamin.api.backend import (board, contacts, feeds, hours, imports, settings, staff,
+                                        webhooks)
 from radicale_kamin.api.backend.models import (
     Accounts, Board, CalendarQuery, Changes, ChangesQuery, ContactDetail, ContactEdit,
     ContactList, ContactPathQuery, ContactsQuery, DaysQuery, EntryDetail, FixRequest, Holds,
     HoursPlan, ImportAnswer, ImportList, ImportPath, NewImport, NewPassword, NewStaff,
-    NewSubscription, PasswordChanged, PreviewRequest, Removed, SettingOptions, Settings,
-    SettingsChange, StaffPath, SubscriptionPath, SyncResult, UidPath, WeekQuery,
-    WorkingHoursAnswer)
+    NewSubscription, NewWebhookSubscriber, PasswordChanged, PreviewRequest, Removed,
+    SettingOptions, Settings, SettingsChange, StaffPath, SubscriptionPath, SyncResult, UidPath,
+    WebhookPath, WebhookTested, WeekQuery, WorkingHoursAnswer)
 from radicale_kamin.api.endpoints import Endpoint
 from radicale_kamin.api.models import (EmptyRequest, EntryChanged, EntryList, NowQuery, Staff,
                                        Subscription)
+from radicale_kamin.api.webhooks import WebhookSubscriber
 
 SETTINGS_400 = ("an option is unknown or its value invalid: `problems` names each with a "
                 "German sentence; nothing is stored")
@@ -154,6 +156,40 @@ OFFICE_ENDPOINTS: tuple[Endpoint, ...] = (
         feeds.post_sync, (200, SyncResult, "how the fetch went"), path_model=SubscriptionPath,
         body=EmptyRequest, body_required=False, access="admin",
         errors={404: "no such subscription"}),
+    Endpoint(
+        "POST", "webhooks/subscribers", "postWebhookSubscriber",
+        "Add a webhook subscriber (or replace one added in the backend)",
+        webhooks.post_subscriber, (201, WebhookSubscriber, "the subscriber as GET webhooks "
+                                                            "lists it (never its secret)"),
+        body=NewWebhookSubscriber, access="admin",
+        errors={400: GERMAN_400, 409: "the name is the webhooks file's, or the backend's and "
+                                      "`replace` was not given"},
+        description=(
+            "Checked like a section of the webhooks file (https except to this machine, known "
+            "event types, existing calendars, a secret of 16 characters or more); kept in the "
+            "state store and in force in every server process on its next request or "
+            "delivery round. A new subscriber gets the events of changes after the answer "
+            "(the first one takes the baseline before answering). The secret is never "
+            "returned, shown or logged: to change it, send the subscriber again with "
+            "`replace`.")),
+    Endpoint(
+        "POST", "webhooks/subscribers/{name}/remove", "postWebhookSubscriberRemove",
+        "Remove a webhook subscriber added in the backend (nothing more is sent to it)",
+        webhooks.post_remove, (200, Removed, "removed"), path_model=WebhookPath,
+        body=EmptyRequest, body_required=False, access="admin",
+        errors={404: "no such subscriber in the backend",
+                409: "the subscriber is the webhooks file's: remove it there"},
+        description="Its waiting and parked events are dropped with it."),
+    Endpoint(
+        "POST", "webhooks/subscribers/{name}/test", "postWebhookSubscriberTest",
+        "Send a subscriber a signed test event now and say how it went",
+        webhooks.post_test, (200, WebhookTested, "the outcome"), path_model=WebhookPath,
+        body=EmptyRequest, body_required=False, access="admin",
+        errors={404: "no such subscriber"},
+        description=(
+            "A `webhook.test` event (see the `webhooks` section), signed with the "
+            "subscriber's secret, posted once within kamin_webhook_timeout: not queued, not "
+            "retried, not counted. For the file's subscribers too.")),
     Endpoint(
         "GET", "imports", "getImports", "The latest imports",
         imports.get_imports, (200, ImportList, "the imports"), access="admin"),

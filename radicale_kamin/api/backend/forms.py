@@ -144,6 +144,29 @@ def subscription_action(fields: Fields, action: str) -> Call:
     return "POST", "subscriptions/%s/%s" % (quoted(one(fields, "name")), action), None
 
 
+def webhook_form(fields: Fields) -> Call:
+    """The Webhooks page's new subscriber: ticked events and calendars."""
+    return "POST", "webhooks/subscribers", {
+        "name": one(fields, "name"), "url": one(fields, "url"), "secret": one(fields, "secret"),
+        "events": [e for e in fields.get("events", []) if e],
+        "calendars": [c for c in fields.get("calendars", []) if c],
+        "replace": one(fields, "replace") == "on"}
+
+
+def webhook_action(fields: Fields, action: str) -> Call:
+    return "POST", "webhooks/subscribers/%s/%s" % (quoted(one(fields, "name")), action), None
+
+
+def retry_form(fields: Fields) -> Call:
+    """"Erneut senden": one parked event, a subscriber's, or all."""
+    body: dict[str, Any] = {}
+    if one(fields, "subscriber"):
+        body["subscriber"] = one(fields, "subscriber")
+    if one(fields, "delivery"):
+        body["delivery"] = _number_or_text(one(fields, "delivery"))
+    return "POST", "webhooks/retry", body
+
+
 def columns_of(fields: Fields) -> dict[str, str]:
     """The import page's column mapping: ``column_N`` header, ``field_N``."""
     mapping = {}

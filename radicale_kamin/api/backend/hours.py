@@ -97,10 +97,20 @@ def put_working_hours(api: Api, request: Request) -> tuple[int, WorkingHoursAnsw
         api.hours.save(request.user, staff_id, plan, api.call_settings)
     except PlanRejected as e:
         raise ApiError(400, str(e), problems={"hours": str(e)}) from None
+    _publish(api, staff_id, request)
     return get_working_hours(api, request)
 
 
 def post_reset_hours(api: Api, request: Request) -> tuple[int, WorkingHoursAnswer]:
     _member(api, request.path.staff)
     api.hours.reset(request.user, request.path.staff)
+    _publish(api, request.path.staff, request)
     return get_working_hours(api, request)
+
+
+def _publish(api: Api, staff_id: str, request: Request) -> None:
+    """The changed hours on the employee's calendars, as ``kamin setup``
+    publishes them, so a client showing them need not wait for a restart."""
+    today = api.now(request.query.now).date()
+    with api.storage.acquire_lock("w", request.user):
+        api.publish_working_hours(_member(api, staff_id).calendars, today)

@@ -426,7 +426,7 @@ class ImportAnswer(Answer):
     done: int
     total: int
     counts: dict[str, int] = Field(description="records per verdict green/orange/red")
-    written: dict[str, int] = Field(description="created/updated/unchanged (a preview: would be)")
+    written: dict[str, int] = Field(description="created/updated/unchanged/deleted — deleted: deleted on the server since an earlier import, left deleted (a preview: would be)")
     notes: list[str]
     columns: list[ColumnOut]
     fields: list[str] = Field(description="what a column may be mapped to")
@@ -449,3 +449,40 @@ class ImportSummary(Answer):
 
 class ImportList(Answer):
     imports: list[ImportSummary]
+
+
+# --- webhook subscribers ----------------------------------------------------------
+
+class NewWebhookSubscriber(RequestPart):
+    """A webhook subscriber added in the backend (docs/webhooks.md). Checked
+    like a section of the webhooks file; each wrong field is named in
+    `problems` with a German sentence."""
+    name: Annotated[str, Field(max_length=64, description=(
+        "letters, digits, - and _ (at most 64); not a name of the webhooks file"))]
+    url: Annotated[str, Field(max_length=2000, description=(
+        "where events are posted: https://…, plain http:// only to this machine"))]
+    secret: Annotated[str, Field(max_length=500, description=(
+        "the key of the signature, at least 16 characters; never shown again"),
+        json_schema_extra={"writeOnly": True})]
+    events: Annotated[list[Annotated[str, Field(max_length=64)]], Field(
+        max_length=20, description="event types (entry.state-changed, call.due, "
+                                   "booking.created, …), or [\"*\"] for all")]
+    calendars: Annotated[list[Annotated[str, Field(max_length=500)]], Field(
+        max_length=200, description="only events of these calendars (/anna/termine/) or "
+                                    "homes (/anna/); empty: every calendar")] = []
+    replace: bool = Field(False, description=(
+        "replace the backend's subscriber of this name (a new secret, URL, events): its "
+        "waiting events stay and go to the new URL"))
+
+
+class WebhookPath(RequestPart):
+    name: PathSegment
+
+
+class WebhookTested(Answer):
+    """How the test event went: sent once, at once, not queued or retried."""
+    delivered: bool = Field(description="the receiver answered 2xx")
+    status: Optional[int] = Field(description="the HTTP status, null without an answer")
+    error: Optional[str] = Field(description="why it failed (`HTTP 401`, `connection "
+                                             "failed …`), never the URL or the answer's text")
+    event: str = Field(description="the test event's id (X-Kamin-Delivery)")

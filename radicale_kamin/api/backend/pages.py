@@ -62,6 +62,8 @@ OK_MESSAGES = {
     "removed": "Der externe Kalender ist entfernt.",
     "sync": "Der externe Kalender ist abgeglichen.",
     "preview": "Die Spaltenzuordnung ist übernommen.",
+    "webhook": "Der Webhook-Empfänger ist eingetragen: er bekommt die Ereignisse ab jetzt.",
+    "webhook-removed": "Der Webhook-Empfänger ist entfernt: ihm wird nichts mehr gesendet.",
 }
 
 

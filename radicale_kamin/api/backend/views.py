@@ -13,10 +13,12 @@ import jinja2
 
 from radicale_kamin.api.backend import forms
 from radicale_kamin.api.backend.imports import report_of
-from radicale_kamin.importing.report import report_csv
+from radicale_kamin.importing.report import WRITTEN_DE, report_csv
 from radicale_kamin.schedule import settings as office_rules
 from radicale_kamin.schedule.callsettings import WEEKDAYS
 from radicale_kamin.schedule.hoursplan import KINDS
+from radicale_kamin.webhooks.backend import delivery_error
+from radicale_kamin.webhooks.events import EVENT_TYPES
 
 WEEKDAY_SHORT = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 WEEKDAY_LONG = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
@@ -29,7 +31,6 @@ FOLLOW_UPS = {"unreached": "zweimal nicht erreicht", "rejected": "abgelehnt",
               "callback-missed": "Rückruf versäumt", "formblatt-missing": "Formblatt fehlt",
               "notice-missed": "Feuerstättenschau nicht rechtzeitig angekündigt"}
 VERDICTS = {"green": "grün", "orange": "orange", "red": "rot"}
-WRITTEN = {"created": "neu", "updated": "geändert", "unchanged": "unverändert", None: ""}
 STATUS = {"preview": "Vorschau", "running": "läuft", "done": "fertig", "failed": "fehlgeschlagen"}
 FIELD_NAMES = {
     "id": "Kundennummer", "salutation": "Anrede", "nametitle": "Titel", "firstname": "Vorname",
@@ -39,6 +40,16 @@ FIELD_NAMES = {
     "email": "E-Mail", "building": "Liegenschaft", "date": "Datum", "time": "Uhrzeit",
     "end": "Ende", "duration": "Dauer", "summary": "Betreff", "description": "Bemerkung",
     "staff": "Mitarbeiter", "ignore": "(nicht verwenden)"}
+EVENT_LABELS = {
+    "entry.state-changed": "Status eines Eintrags geändert",
+    "call.due": "Anruf fällig",
+    "booking.created": "Termin gebucht",
+    "booking.moved": "Termin verschoben",
+    "booking.cancelled": "Termin abgesagt oder freigegeben",
+    "import.finished": "Import fertig",
+    "subscription.failed": "Externer Kalender nicht abgeglichen",
+    "webhook.test": "Testereignis",
+}
 
 
 # --- filters ------------------------------------------------------------------------
@@ -74,12 +85,14 @@ def when_text(value: Optional[str]) -> str:
 
 def install_filters(environment: jinja2.Environment) -> None:
     environment.filters.update(day=day_text, time=time_text, when=when_text,
+                               delivery_error=delivery_error,
                                quote=lambda v: urllib.parse.quote(v or "", safe=""))
     environment.globals.update(
         REASONS=REASONS, ACTIONS=ACTIONS, MISSING=MISSING, FOLLOW_UPS=FOLLOW_UPS,
-        VERDICTS=VERDICTS, WRITTEN=WRITTEN, STATUS=STATUS, KINDS=KINDS, WEEKDAYS=WEEKDAYS,
+        VERDICTS=VERDICTS, WRITTEN=WRITTEN_DE, STATUS=STATUS, KINDS=KINDS, WEEKDAYS=WEEKDAYS,
         WEEKDAY_LONG=WEEKDAY_LONG, FIELD_NAMES=FIELD_NAMES, SLOTS=forms.SLOTS_PER_DAY,
-        BUNDESLAENDER=office_rules.BUNDESLAENDER)
+        BUNDESLAENDER=office_rules.BUNDESLAENDER, EVENT_LABELS=EVENT_LABELS,
+        EVENT_TYPES=EVENT_TYPES)
 
 
 # --- posting a form ---------------------------------------------------------------------
@@ -338,6 +351,61 @@ class ReportPage:
                      "X-Content-Type-Options": "nosniff"}, data, None
 
 
+class WebhooksPage:
+    """The webhook subscribers (the file's and the backend's) with what each
+    received, the parked events, adding and removing, a test, retries."""
+
+    @staticmethod
+    def get(context):
+        status, accounts = context.call("GET", "accounts")    # 409 without an htpasswd file
+        calendars = [c["path"] for a in accounts.get("accounts", []) for c in a["calendars"]
+                     ] if status < 400 else []
+        return "webhooks.html", _base(hooks=context.read("webhooks"), calendars=calendars,
+                                      result=None)
+
+    @staticmethod
+    def post(context, form):
+        action = forms.one(form, "action")
+        typed = {name: values for name, values in form.items() if name != "secret"}
+        if action == "add":
+            return send(context, WebhooksPage, [], forms.webhook_form(form), "webhooks",
+                        "webhook", typed)
+        if action == "remove":
+            status, data = context.call(*forms.webhook_action(form, "remove"))
+            if status < 400:
+                context.done("webhooks", "webhook-removed")
+            return WebhooksPage.show(context, status, data, None)
+        if action == "test":
+            status, data = context.call(*forms.webhook_action(form, "test"))
+            return WebhooksPage.show(context, status, data, _tested(forms.one(form, "name"),
+                                                                    data))
+        if action == "retry":
+            status, data = context.call(*forms.retry_form(form))
+            return WebhooksPage.show(context, status, data, {
+                "ok": True, "text": "%d geparkte Ereignisse werden jetzt erneut gesendet."
+                % data.get("retried", 0)})
+        return refuse_form(context, WebhooksPage, [], forms.FormError("Unbekannte Aktion."),
+                           typed)
+
+    @staticmethod
+    def show(context, status: int, data: dict, result: Optional[dict]):
+        """The page again with an action's outcome (or its refusal)."""
+        template, values = WebhooksPage.get(context)
+        if status >= 400:
+            values.update(error=data.get("error", "Fehler"))
+        else:
+            values.update(result=result)
+        return context.html(template, values, status if status >= 400 else 200)
+
+
+def _tested(name: str, data: dict) -> dict:
+    if data.get("delivered"):
+        return {"ok": True, "text": "Testereignis an %s zugestellt (HTTP %s)."
+                % (name, data.get("status"))}
+    return {"ok": False, "text": "Testereignis an %s fehlgeschlagen: %s." % (
+        name, delivery_error(data.get("error")) or "unbekannter Fehler")}
+
+
 class LogPage:
     @staticmethod
     def get(context):
@@ -358,4 +426,5 @@ ROUTES = (
     (r"import/([0-9a-f]{32})", ImportPage),
     (r"import/([0-9a-f]{32})/bericht\.csv", ReportPage),
     (r"protokoll", LogPage),
+    (r"webhooks", WebhooksPage),
 )
