@@ -138,6 +138,160 @@ def test_storage_subclasses_set_radicales_collection_class():
     assert "self._collection_class(" in inspect.getsource(discover)
 
 
+# --- listings from the index -----------------------------------------------------
+
+def test_propfind_and_report_are_answered_by_the_methods_the_plugin_wraps():
+    """Both take (environ, base_prefix, path, user, user_groups, request_info)
+    and are patched; the answer they return is (status, headers, bytes, xml)."""
+    from radicale.app import propfind, report
+
+    for part, name in ((propfind.ApplicationPartPropfind, "do_PROPFIND"),
+                       (report.ApplicationPartReport, "do_REPORT")):
+        method = getattr(part, name)
+        assert getattr(method, "kamin_patched", False), name
+        assert list(inspect.signature(method.__wrapped__).parameters) == [
+            "self", "environ", "base_prefix", "path", "user", "user_groups", "request_info"]
+        assert name not in Application.__dict__
+    assert "return client.MULTI_STATUS, headers, self._xml_response(" in inspect.getsource(
+        propfind.ApplicationPartPropfind.do_PROPFIND.__wrapped__)
+
+
+def test_propfind_lists_a_collection_through_storage_discover():
+    """The storage hands PROPFIND Depth 1 its items through discover(path,
+    depth, None, user_groups), after the collection (first)."""
+    from radicale.app import propfind
+
+    source = inspect.getsource(propfind.ApplicationPartPropfind.do_PROPFIND.__wrapped__)
+    assert "self._storage.discover(\n                path, http_depth,\n                None, " \
+        "user_groups)" in source
+    assert "self._sharing._enabled" in source
+
+
+def test_sync_collection_asks_collection_sync_then_get_multi():
+    """A sync-collection REPORT takes the token and the changed names from
+    collection.sync(old_token), then the items from get_multi(names), a
+    missing one answered 404."""
+    from radicale.app import report
+
+    source = inspect.getsource(report.xml_report)
+    assert "sync_token, names = collection.sync(old_sync_token)" in source
+    assert "collection.get_multi(get_names(share))" in inspect.getsource(report.retrieve_items)
+    assert "found_item=False" in inspect.getsource(report.retrieve_items)
+
+
+def test_radicale_keeps_history_on_writes_through_the_two_methods_skipped():
+    from radicale.storage.multifilesystem import delete, get, sync, upload
+
+    for source in (inspect.getsource(upload.CollectionPartUpload.upload),
+                   inspect.getsource(delete.CollectionPartDelete.delete)):
+        assert "self._update_history_etag(href, " in source
+        assert "self._clean_history()" in source
+    assert "self._update_history_etag(href, item)" in inspect.getsource(
+        sync.CollectionPartSync.sync)
+    assert "self._store_item_cache(" in inspect.getsource(get.CollectionPartGet._get)
+
+
+def test_the_plugins_listing_names_are_radicales(client, storage_folder):
+    """item_names is Radicale's _list (files with safe names, in its order)."""
+    from radicale_kamin.server.storage import Collection
+
+    for name in ("a", "b", "c"):
+        client.put("/anna/termine/%s.ics" % name, ics(event(name)))
+    folder = storage_folder / "collection-root" / "anna" / "termine"
+    (folder / ".hidden").write_text("x")
+    collection = next(iter(client.app._storage.discover("/anna/termine/")))
+    assert isinstance(collection, Collection)
+    assert collection.item_names() == list(collection._list())
+
+
+def test_the_plugins_prefilter_and_collection_etag_are_radicales(client):
+    """compat.prefiltered and collection_etag compute what
+    BaseCollection.get_filtered and BaseCollection.etag do."""
+    from radicale import storage as radicale_storage
+    from radicale.item import filter as radicale_filter
+
+    client.put("/anna/termine/a.ics", ics(event("a")))
+    client.put("/anna/termine/b.ics", ics(event("b", start="20270101T090000Z",
+                                                end="20270101T100000Z")))
+    collection = next(iter(client.app._storage.discover("/anna/termine/")))
+    items = list(multifilesystem_items(collection))
+    for start, end in ((1796800000, 1796900400), (1830000000, 1830003600),
+                       (1700000000, 1900000000), (1796896800, 1796900400)):
+        filters = [time_filter(start, end)]
+        prefilter = radicale_filter.simplify_prefilters(filters, "VCALENDAR")
+        theirs = [(i.href, m) for i, m in radicale_storage.BaseCollection.get_filtered(
+            collection, filters)]
+        assert [(i.href, m) for i, m in compat.prefiltered(items, *prefilter)] == theirs
+    assert compat.collection_etag(((i.href, i.etag) for i in items), collection.get_meta()) == \
+        radicale_storage.BaseCollection.etag.fget(collection)
+
+
+def multifilesystem_items(collection):
+    from radicale.storage import multifilesystem
+    return multifilesystem.Collection.get_all(collection)
+
+
+def time_filter(start: int, end: int):
+    import datetime as dt
+    import xml.etree.ElementTree as ET
+
+    def stamp(t):
+        return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return ET.fromstring(
+        '<C:filter xmlns:C="urn:ietf:params:xml:ns:caldav"><C:comp-filter name="VCALENDAR">'
+        '<C:comp-filter name="VEVENT"><C:time-range start="%s" end="%s"/></C:comp-filter>'
+        '</C:comp-filter></C:filter>' % (stamp(start), stamp(end)))
+
+
+def test_the_listings_dates_are_radicales(client, storage_folder):
+    """getlastmodified of an item: Radicale formats its file's float mtime."""
+    import os
+
+    from radicale.storage import multifilesystem
+
+    from radicale_kamin.server.listing import http_date
+
+    client.put("/anna/termine/a.ics", ics(event("a")))
+    path = storage_folder / "collection-root" / "anna" / "termine" / "a.ics"
+    collection = next(iter(client.app._storage.discover("/anna/termine/")))
+    for ns in (1_733_340_000_999_999_999, 1_733_340_000_000_000_001, 1_733_340_000_500_000_000):
+        os.utime(path, ns=(ns, ns))
+        item = multifilesystem.Collection._get(collection, "a.ics")
+        assert http_date(os.stat(path).st_mtime_ns) == item.last_modified
+
+
+def test_radicale_has_the_members_the_listing_names(client, app):
+    import os
+
+    collection = next(iter(app._storage.discover("/anna/termine/")))
+    assert os.path.basename(collection.props_file) == ".Radicale.props"
+    assert os.path.exists(collection.props_file)
+    assert app._storage.max_resource_size == app.configuration.get("server",
+                                                                   "max_resource_size")
+    assert app._storage.max_sync_token_age == 30 * 24 * 3600
+
+
+def test_the_file_names_radicale_lists_are_the_plugins():
+    from radicale import pathutils
+
+    for name in ("a.ics", "ä b.ics", ".hidden", ".Radicale.props", "x.ics~", "~x", "a:b",
+                 "..ics", "x.", "-", " ", "a~b.ics"):
+        assert compat.is_item_name(name) == pathutils.is_safe_filesystem_path_component(name)
+
+
+def test_the_properties_vobject_allows_once_are_the_plugins():
+    """A plain file (read without vobject) must be one vobject can read:
+    none of these twice (entries.facts)."""
+    from vobject import icalendar
+
+    from radicale_kamin.entries import facts
+
+    assert set(facts.SINGLE_EVENT_PROPERTIES) == {
+        name for name, (_, most, _) in icalendar.VEvent.knownChildren.items() if most == 1}
+    assert set(facts.SINGLE_CALENDAR_PROPERTIES) == {
+        name for name, (_, most, _) in icalendar.VCalendar2_0.knownChildren.items() if most == 1}
+
+
 def test_radicale_reads_put_bodies_and_files_with_read_components():
     from radicale import item as radicale_item
     from radicale.storage.multifilesystem import get

@@ -24,11 +24,13 @@ from radicale_kamin.api.models import Error
 from radicale_kamin.api.paths import PREFIX
 from radicale_kamin.api.problems import explain
 from radicale_kamin.api.request import Request
+from radicale_kamin.server.index import IndexNotReady
 
 if TYPE_CHECKING:
     from radicale_kamin.api.service import Api
 
 MAX_BODY = 64 * 1024
+RETRY_AFTER = 30                # seconds, while a copied-in storage is being indexed
 # Every answer: JSON that is never cached, never sniffed as something
 # else, and never rendered or framed as a page.
 HEADERS = {
@@ -56,6 +58,8 @@ def answer(api: Api, method: str, environ: dict, path: str, user: str,
         status, payload = e.status, Error(error=e.message, **e.extra)
     except REFUSALS as e:       # raised where the reason is known, for every endpoint
         status, payload = 400, Error(error="the entry cannot be stored: %s" % e)
+    except IndexNotReady as e:  # a storage copied in: its calendars are being indexed
+        status, payload = 503, Error(error=str(e))
     except Exception as e:      # a bug: say so; the log keeps its (scrubbed) traceback
         logger.error("Kamin API %s %s failed: %s", method, path, e, exc_info=True)
         status, payload = 500, Error(error="internal error (%s); see the server log"
@@ -66,6 +70,8 @@ def answer(api: Api, method: str, environ: dict, path: str, user: str,
         headers["WWW-Authenticate"] = 'Basic realm="Radicale - Password Required"'
     if status == 405:
         headers["Allow"] = ", ".join(data.get("allow", ()))
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER)
     return status, headers, json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 

@@ -32,6 +32,8 @@ ERRORS = {
     404: "not found in the calendars the user may use",
     409: "a conflict; `error` says which",
     413: "the request body is larger than 64 KiB",
+    503: "the side index of a calendar asked for is still being built (a storage copied in): "
+         "try again after `Retry-After` seconds",
 }
 ACCESS = {
     "user": "the request comes from another site (CSRF: another Origin, or a form without "
@@ -70,7 +72,7 @@ class Endpoint:
 
     def refusals(self) -> dict[int, str]:
         """Every error status the endpoint may answer, with its meaning."""
-        statuses = {400: ERRORS[400], 401: ERRORS[401]}
+        statuses = {400: ERRORS[400], 401: ERRORS[401], 503: ERRORS[503]}
         if self.body is not None:
             statuses[413] = ("the request body is larger than %d KiB" % (self.max_body // 1024)
                              if self.max_body != 64 * 1024 else ERRORS[413])

@@ -37,6 +37,7 @@ def kamin_storage(configuration: Any) -> Any:
     store = storage.load(configuration)
     if not hasattr(store, "index"):
         raise SystemExit("kamin: [storage] type is not radicale_kamin.storage in this config")
+    store.index.background = False     # a command indexes what it needs before it goes on
     return store
 
 

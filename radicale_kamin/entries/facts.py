@@ -10,11 +10,19 @@ The time range follows RFC 4791 section 9.9 exactly as Radicale computes it
 for a single, non-recurring VEVENT (``exact``); for anything else (recurring
 entries, unknown time zones, to-dos) the range is "always a candidate" and
 Radicale's own filter decides.
+
+The entry's own properties a CalDAV REPORT may filter on
+(``INDEXED_PROPERTIES``) are read as vobject reads them for Radicale's
+text-match (``text_values``), per VEVENT of the item (``item_index``); an
+item whose lines this reader might take otherwise than vobject (a group
+prefix, an ENCODING, parameters it cannot split) is marked inexact, and
+Radicale judges it itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -48,7 +56,6 @@ class ItemFacts:
     phone_type: Optional[str] = None
     customer: Optional[str] = None
     building: Optional[str] = None
-    buildings: str = ""                 # every X-KAMIN-BUILDING of the item, \x1f-joined
     attempts: int = 0
     outcome: Optional[str] = None
     callback: Optional[int] = None
@@ -68,6 +75,85 @@ class ItemFacts:
     formblatt: Optional[str] = None     # deadline: the day the Formblatt came in
     missing: str = ""                   # what to ask for (missing.FIELDS), comma-joined
     phone_from: Optional[str] = None    # the notes field the phone was read from
+    vevents: int = 0                    # VEVENTs in the item (a REPORT's prop-filter: any of them)
+    props_exact: bool = False           # INDEXED_PROPERTIES read exactly as vobject reads them
+
+
+# The properties of an entry a CalDAV REPORT may filter on and the side
+# index answers: the contract's own and those staff search by.
+INDEXED_PROPERTIES = ("X-KAMIN-STATUS", "X-KAMIN-KIND", "X-KAMIN-CUSTOMER", "X-KAMIN-PHONE",
+                      "X-KAMIN-ADDRESS", "X-KAMIN-BUILDING", "CATEGORIES", "SUMMARY", "LOCATION")
+LIST_PROPERTIES = ("CATEGORIES",)       # vobject keeps every comma-separated value
+_ESCAPABLE = '\\;,Nn"'
+# A content line whose name and parameters this reader splits as vobject does.
+_PLAIN_LINE = re.compile(r'[A-Za-z0-9-]+(?:;[A-Za-z0-9-]+=(?:"[^"]*"|[^";:,]*)'
+                         r'(?:,(?:"[^"]*"|[^";:,]*))*)*:')
+_GROUPED = re.compile(r"[A-Za-z0-9-]+\.")
+
+
+@dataclass(frozen=True)
+class PropertyValue:
+    """One value of an indexed property, as Radicale's text-match sees it."""
+
+    component: int          # which VEVENT of the item (0: the first)
+    name: str               # upper-case
+    value: str
+
+
+def text_values(raw: str) -> list[str]:
+    """A TEXT value as vobject reads it (``stringToTextValues``), which is
+    what Radicale's text-match compares: ``\\,`` ``\\;`` ``\\\\`` ``\\"``
+    undone, ``\\n`` and ``\\N`` a newline, any other backslash kept, split at
+    unescaped commas — a single-valued property (X-…) keeps only the part
+    before the first one (SUMMARY and LOCATION have theirs escaped first:
+    ``icslines.escape_separators``). A backslash at the very end
+    reads as ``\\eof``, as vobject has it."""
+    values, current, escaped = [], [], False
+    for char in raw:
+        if escaped:
+            escaped = False
+            if char in _ESCAPABLE:
+                current.append("\n" if char in "nN" else char)
+            else:
+                current.append("\\" + char)
+        elif char == "\\":
+            escaped = True
+        elif char == ",":
+            values.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if escaped:
+        current.append("\\eof")
+    if current or not values:
+        values.append("".join(current))
+    return values
+
+
+def event_properties(events: list) -> tuple[list[PropertyValue], bool]:
+    """The values of ``INDEXED_PROPERTIES`` of each VEVENT (``icslines``
+    components), and whether they are exactly vobject's."""
+    found, exact = [], True
+    for number, event in enumerate(events):
+        for line in event.lines:
+            if not isinstance(line, icslines.Line):
+                continue
+            raw = line.raw or ""
+            if _GROUPED.match(raw):
+                exact = False               # "item1.SUMMARY": vobject reads a SUMMARY
+            if line.name not in INDEXED_PROPERTIES:
+                continue
+            if not _PLAIN_LINE.match(raw) or line.param("ENCODING") is not None:
+                exact = False
+            value = line.value
+            if line.name in icslines.SINGLE_TEXT:
+                # Radicale reads it so (compat: a client's unescaped comma kept)
+                value = icslines.escape_separators(value)
+            values = text_values(value)
+            if line.name not in LIST_PROPERTIES:
+                values = values[:1]
+            found.extend(PropertyValue(number, line.name, value) for value in values)
+    return found, exact
 
 
 def _epoch(moment: dt.datetime) -> int:
@@ -104,6 +190,13 @@ def _moment(value: Optional[str]) -> Optional[int]:
 
 
 _NOT_PLAIN = ("RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID")
+# Properties vobject allows once (its VEVENT and VCALENDAR knownChildren):
+# a file with one twice is one Radicale cannot read, so it is not plain.
+SINGLE_EVENT_PROPERTIES = (
+    "DTSTART", "CLASS", "CREATED", "DESCRIPTION", "GEO", "LAST-MODIFIED", "LOCATION",
+    "ORGANIZER", "PRIORITY", "DTSTAMP", "SEQUENCE", "STATUS", "SUMMARY", "TRANSP", "UID", "URL",
+    "RECURRENCE-ID", "DTEND", "DURATION")
+SINGLE_CALENDAR_PROPERTIES = ("CALSCALE", "METHOD", "VERSION", "PRODID")
 
 
 def plain_item(text: str) -> Optional[tuple[str, str, tuple[int, int]]]:
@@ -139,6 +232,8 @@ def _plain_header(text: str, calendar: icslines.Component
     event = events[0]
     if any(c.name != "VALARM" for c in event.lines if isinstance(c, icslines.Component)):
         return None
+    if _repeats(event, SINGLE_EVENT_PROPERTIES) or _repeats(calendar, SINGLE_CALENDAR_PROPERTIES):
+        return None
     uid_line = event.first("UID")
     uid = uid_line.value if uid_line is not None else ""
     if (not uid or uid != uid.strip() or "\\" in uid or any(event.first(name) for name in _NOT_PLAIN)
@@ -153,19 +248,46 @@ def _plain_header(text: str, calendar: icslines.Component
     return uid, "VEVENT", (timing[0], timing[2])
 
 
+def _repeats(component: icslines.Component, names: tuple[str, ...]) -> bool:
+    seen = set()
+    for line in component.lines:
+        if type(line) is icslines.Line and line.name in names:
+            if line.name in seen:
+                return True
+            seen.add(line.name)
+    return False
+
+
 def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
     """The index row of an item. Raises ValueError for text that is not an
+    iCalendar object at all."""
+    return item_index(text, settings)[0]
+
+
+def item_index(text: str, settings: Settings = Settings()
+               ) -> tuple[ItemFacts, list[PropertyValue]]:
+    """The index row of an item and the values of its indexed properties
+    (one parse for both). Raises ValueError for text that is not an
     iCalendar object at all."""
     calendar = icslines.parse(text)
     components = [c for c in calendar.lines
                   if isinstance(c, icslines.Component) and c.name != "VTIMEZONE"]
+    events = [c for c in calendar.lines if isinstance(c, icslines.Component) and c.name == "VEVENT"]
+    values, exact = event_properties(events)
     if not components:
-        return ItemFacts(uid=None, component=None)
+        return ItemFacts(uid=None, component=None, props_exact=exact), values
     first = components[0]
     uid_line = first.first("UID")
     uid = icslines.unescape_text(uid_line.value) if uid_line else None
     if first.name != "VEVENT":
-        return ItemFacts(uid=uid, component=first.name)
+        return ItemFacts(uid=uid, component=first.name, vevents=len(events),
+                         props_exact=exact), values
+    return _event_facts(text, calendar, components, settings,
+                        uid=uid, vevents=len(events), props_exact=exact), values
+
+
+def _event_facts(text: str, calendar: icslines.Component, components: list,
+                 settings: Settings, **extra) -> ItemFacts:
     plain = _plain_header(text, calendar) is not None
     masters = [e for e in components if e.first("RECURRENCE-ID") is None]
     master = masters[0] if masters else components[0]
@@ -174,18 +296,13 @@ def item_facts(text: str, settings: Settings = Settings()) -> ItemFacts:
         timing = _event_range(master)
     except ValueError:
         timing = None
-    facts: dict = dict(uid=uid, component="VEVENT", recurring=recurring, plain=plain)
+    facts: dict = dict(component="VEVENT", recurring=recurring, plain=plain, **extra)
     if timing is not None and not recurring:
         start, _, enclosing_end, _ = timing
         facts.update(range_start=start, range_end=enclosing_end, exact=True)
     span = timefacts.event_span(master, timefacts.vtimezones(calendar), settings.timezone)
     if span is not None:
         facts.update(start=_epoch(span.start), end=_epoch(span.end), all_day=span.all_day)
-    buildings = []
-    for event in components:
-        buildings.extend(icslines.unescape_text(line.value)
-                         for line in event.props("X-KAMIN-BUILDING"))
-    facts["buildings"] = "\x1f".join(buildings)
     for field_name, prop in (("source", "X-KAMIN-SOURCE"), ("fingerprint", "X-KAMIN-FINGERPRINT")):
         line = master.first(prop)
         facts[field_name] = icslines.unescape_text(line.value) if line else None

@@ -191,6 +191,12 @@ _UNESCAPED_SEPARATOR = re.compile(r"(?<!\\)((?:\\\\)*)([,;])")
 _LOGICAL_LINE = re.compile(r"^[A-Za-z][^\r\n]*(?:(?:\r\n|\r|\n)[ \t][^\r\n]*)*", re.MULTILINE)
 
 
+def escape_separators(value: str) -> str:
+    """A single-valued TEXT value with its unescaped commas and semicolons
+    escaped (what ``escape_text_separators`` does to such a line)."""
+    return _UNESCAPED_SEPARATOR.sub(lambda m: m.group(1) + "\\" + m.group(2), value)
+
+
 def escape_text_separators(text: str) -> str:
     """``text`` with unescaped commas and semicolons in single-valued TEXT
     properties escaped — what a client meant, kept whole. A line that needs
@@ -207,6 +213,5 @@ def escape_text_separators(text: str) -> str:
             return raw
         if line.name not in SINGLE_TEXT or not _UNESCAPED_SEPARATOR.search(line.value):
             return raw
-        value = _UNESCAPED_SEPARATOR.sub(lambda m: m.group(1) + "\\" + m.group(2), line.value)
-        return unfolded[:len(unfolded) - len(line.value)] + value
+        return unfolded[:len(unfolded) - len(line.value)] + escape_separators(line.value)
     return _LOGICAL_LINE.sub(escaped, text)

@@ -27,6 +27,7 @@ import threading
 from typing import Iterator, Optional
 
 STATE_FILE = "kamin-state.sqlite"
+_OPENING = threading.Lock()           # see StateStore._open
 
 # name → migrations; entry i brings that concern from version i to i + 1.
 # Never edit one that has shipped — add the next.
@@ -77,7 +78,10 @@ class StateStore:
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                      check_same_thread=False)
         connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA journal_mode=WAL")
+        # Switching a new file to WAL needs it to itself and SQLite does not
+        # wait for that (no busy handler): threads opening at once take turns.
+        with _OPENING:
+            connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
         return connection
 

@@ -9,10 +9,11 @@ colour, labels, normalised phone and address), whichever way it arrived:
 * MOVE → ``Storage.move``.
 
 Each of them runs inside Radicale's storage write lock and keeps the SQLite
-side index (``index.py``) in step; time-range and building REPORTs and the
-UID check of every PUT are answered from that index instead of every file. A refused entry
-raises ``EntryRejected`` (a ValueError): Radicale answers 400 and stores
-nothing; ``radicale_kamin.wsgi`` turns that into a readable message.
+side index (``server/index/``) in step. A refused entry raises
+``EntryRejected`` (a ValueError): Radicale answers 400 and stores nothing;
+``radicale_kamin.wsgi`` turns that into a readable message. The reads —
+REPORTs, the UID check of every PUT, PROPFIND, sync-collection — are
+answered from the index (``server/reads.py``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from radicale_kamin.entries.contact import (ContactFacts, contacts_for_entry, no
                                             read_contact)
 from radicale_kamin.entries.entry import Contact, EntryRejected, Settings
 from radicale_kamin.entries.facts import plain_item
-from radicale_kamin.server.index import SideIndex, building_match
+from radicale_kamin.server.index import Seen, SideIndex
+from radicale_kamin.server.reads import IndexedDiscovery, IndexedReads
 from radicale_kamin.schedule import settings as office_rules
 from radicale_kamin.server.imported import ImportLedger
 from radicale_kamin.server.office import OfficeStore
@@ -225,42 +227,7 @@ def _install_guards() -> None:
     compat.install()
 
 
-class Collection(compat.CollectionBase):
-
-    @property
-    def _index(self) -> SideIndex:
-        return self.storage.index
-
-    def _is_calendar(self) -> bool:
-        return self.tag == "VCALENDAR"
-
-    def read_uncached(self, href: str, key: str):
-        """A plain entry (``facts.plain_item``) Radicale's cache lacks is read
-        without vobject (5 ms an entry: a storage copied in or a lost cache
-        would make the first REPORTs take seconds) and cached as Radicale
-        caches it, with the file's own text and its hash as ETag."""
-        if not self._is_calendar():
-            return None
-        path = os.path.join(self.folder, href)
-        try:
-            with open(path, "rb") as f:
-                raw = f.read()
-                stat = os.fstat(f.fileno())
-            text = raw.decode(self.encoding)
-        except (OSError, UnicodeDecodeError):
-            return None
-        plain = plain_item(text) if self.cache_key(raw, stat) == key else None
-        if plain is None:
-            return None         # replaced meanwhile, or for vobject to read
-        uid, component, time_range = plain
-        item = radicale_item.Item(collection=self, href=href, text=text, uid=uid,
-                                  name="VCALENDAR", component_name=component,
-                                  time_range=time_range)
-        try:
-            return self.write_cached(href, item, key)
-        except OSError as e:
-            logger.warning("Item cache of %r in %r not written: %s", href, self.path, e)
-            return self.cache_content(item)
+class Collection(IndexedReads):
 
     def upload(self, href: str, item: radicale_item.Item):
         if self.tag == "VADDRESSBOOK":
@@ -291,56 +258,8 @@ class Collection(compat.CollectionBase):
             # carry copies of what they took from it).
             self._index.remove_contact(self.path, href)
 
-    def has_uid(self, uid: str) -> bool:
-        if not self._is_calendar():
-            return super().has_uid(uid)
-        self._index.sync([self.path])
-        return self._index.has_uid(self.path, uid)
 
-    def get_filtered(self, filters):
-        """Candidates from the index instead of every file: a superset of
-        Radicale's own prefilter (time range, component), narrowed by a
-        building text-match. Radicale applies the full filter to every
-        candidate not flagged as matched — and parses it for that, 5 ms an
-        entry — so candidates the index can judge exactly are flagged: a
-        plain time range on a single event, or a REPORT that asks only for
-        a building."""
-        if not self._is_calendar():
-            yield from super().get_filtered(filters)
-            return
-        filters = list(filters)
-        tag, start, end, simple = compat.simplify_prefilters(filters, self.tag)
-        building = building_match(filters)
-        self._index.sync([self.path])
-        for row in self._index.candidates(self.path, tag, start, end, building):
-            single_event = row["component"] == "VEVENT" and not row["recurring"]
-            if building is not None:
-                values = row["buildings"].split("\x1f") if row["buildings"] else []
-                if not building.negate and not building.matches(values):
-                    continue
-                matched = building.whole_filter and not building.negate and single_event
-            else:
-                matched = simple and _prefilter_decides(row, start, end)
-            item = self.stored(row["href"])
-            if item is not None:
-                yield item, matched
-
-
-def _prefilter_decides(row, start: int, end: int) -> bool:
-    """Radicale's own rule for a simple filter (``BaseCollection.get_filtered``):
-    the prefilter decides when the item's range starts after ``start`` or
-    ends before ``end`` — always so without a time range, whatever the
-    item's range. Recurring items have no exact range in the index; flagging
-    them anyway where Radicale would matters: Radicale's expand copies an
-    item shallowly for each property it serves, so an item parsed for
-    filtering first shares one vobject tree between the copies and the
-    second expansion fails (400/500 for ``getetag`` plus expanded data)."""
-    if start <= compat.TIMESTAMP_MIN or end >= compat.TIMESTAMP_MAX:
-        return True
-    return bool(row["exact"] and (start <= row["range_start"] or row["range_end"] <= end))
-
-
-class Storage(compat.StorageBase):
+class Storage(IndexedDiscovery):
 
     collection_type = Collection
 
@@ -349,21 +268,28 @@ class Storage(compat.StorageBase):
         self.settings = load_settings(configuration)
         self.index = load_index(configuration, self.storage_folder, self.collection_root,
                                 self.settings)
-        self.index.etag_reader = self._radicale_etag
+        self.index.etag_reader = self._radicale_seen
+        # A server leaves big indexing jobs to the index's thread (the
+        # ``kamin`` commands index what they need themselves).
+        self.index.background = True
+        self.index.max_sync_token_age = self.max_sync_token_age
         self.state = StateStore(self.storage_folder)
         self.office = OfficeStore(self.state)
         self.imported = ImportLedger(self.state)
         self.office_settings = office_settings(configuration, self.office)
         self.webhooks = Webhooks(configuration.copy(PLUGIN_CONFIG_SCHEMA), self)
-        self.index.start_verifier(lambda: self.acquire_lock("r", "kamin-index-check"))
+        if self.index.verify_seconds > 0:
+            self.index.start_background(lambda: self.acquire_lock("r", "kamin-index"))
         _install_guards()
 
     @contextlib.contextmanager
     def acquire_lock(self, mode: str, user: str = "", *args, **kwargs):
-        """Radicale's storage lock. Inside it the calling options in force
-        now are applied to the index: a change the office made — in any
-        process — applies from this request on (``server/settings.py``)."""
-        with super().acquire_lock(mode, user, *args, **kwargs):
+        """Radicale's storage lock; a request holding it goes before the
+        index's background work (``SideIndex.serving``). Inside it the
+        calling options in force now are applied to the index: a change the
+        office made — in any process — applies from this request on
+        (``server/settings.py``)."""
+        with self.index.serving(), super().acquire_lock(mode, user, *args, **kwargs):
             self.index.apply_call_settings(self.office_settings.current().call_settings)
             yield
 
@@ -374,20 +300,25 @@ class Storage(compat.StorageBase):
         from the side index by themselves."""
         return self.webhooks.announce(event_type, data, stream, calendar)
 
-    def _radicale_etag(self, calendar: str, href: str, text: str, stat: os.stat_result,
-                       plain: bool) -> Optional[str]:
-        """Radicale's ETag of an item in ``calendar`` (a sane path) as its
-        GET would answer, for the side index; None where that is the hash
-        of ``text``. A plain item is looked up in Radicale's cache only (an
-        entry cached before the plugin came keeps its ETag; without one the
-        plugin reads the file as it is); the others need vobject."""
+    def _radicale_seen(self, calendar: str, href: str, text: str, stat: os.stat_result,
+                       plain: bool) -> Seen:
+        """What Radicale's GET would answer of an item in ``calendar`` (a
+        sane path), for the side index: its ETag where that is not the hash
+        of ``text``, its length, whether it can read it at all. A plain
+        item is looked up in Radicale's cache only (an entry cached before
+        the plugin came keeps its ETag; without one the plugin reads the
+        file as it is); the others need vobject."""
         collection = self.collection_at(calendar)
+        encoding = collection.encoding
         if plain:
-            cached = collection.cached(href, collection.cache_key(text.encode(collection.encoding),
-                                                                  stat))
-            return cached.etag if cached is not None else None
+            cached = collection.cached(href, collection.cache_key(text.encode(encoding), stat))
+            if cached is None:
+                return Seen(None, None)
+            return Seen(cached.etag, len(cached.text.encode(encoding)))
         item = collection.stored(href)
-        return item.etag if item is not None else None
+        if item is None:
+            return Seen(None, None, listed=False)
+        return Seen(item.etag, len(item.serialize().encode(encoding)))
 
     def linked_contact(self, text: str, stored_text: Optional[str]) -> Optional[Contact]:
         """The contact an entry links to: its X-KAMIN-CONTACT, else its

@@ -2,7 +2,9 @@
 pooled across Radicale's request threads (each request is served in a
 thread of its own; a fresh connection starts with an empty page cache,
 10–25 ms more for due-calls at 20,000 buildings), never handing on a
-half-done transaction; a damaged file is set aside and rebuilt."""
+half-done transaction; a damaged file is set aside and rebuilt, a file of
+another layout too — but its change history (``history.py``) is carried
+into the new one, so clients keep their sync tokens."""
 
 from __future__ import annotations
 
@@ -57,8 +59,9 @@ class Connection:
         if row is None:
             connection.execute("INSERT INTO meta VALUES ('schema', ?)", (self.version,))
         elif row[0] != self.version:
-            raise sqlite3.DatabaseError("index schema %s, expected %s (new version or "
-                                        "calling options)" % (row[0], self.version))
+            self._carried = _read_history(connection)
+            raise sqlite3.DatabaseError("index schema %s, expected %s (new version)"
+                                        % (row[0], self.version))
         connection.execute("SELECT count(*) FROM items").fetchone()     # readable throughout
         _CHECKED_FILES[key] = _file_identity(self.path)
 
@@ -96,6 +99,9 @@ class Connection:
             logger.warning("Side index %r unusable (%s): rebuilding it", self.path, e)
             self._discard_file()
             connection = self._open()
+            carried, self._carried = getattr(self, "_carried", None), None
+            if carried:
+                _write_history(connection, carried)
         return connection
 
     def _discard_file(self) -> None:
@@ -165,6 +171,27 @@ def _file_identity(path: str) -> tuple[int, int]:
     except FileNotFoundError:
         return (-1, -1)
     return (stat.st_dev, stat.st_ino)
+
+
+_HISTORY = (("sync_calendars", 4), ("sync_items", 5))
+
+
+def _read_history(connection: sqlite3.Connection) -> Optional[dict]:
+    """The change history of an index file of another layout, if it has one."""
+    try:
+        return {table: connection.execute("SELECT * FROM %s" % table).fetchall()
+                for table, _ in _HISTORY}
+    except sqlite3.Error:
+        return None                     # a layout from before the history: clients resync
+
+
+def _write_history(connection: sqlite3.Connection, carried: dict) -> None:
+    with _Transaction(connection):
+        for table, width in _HISTORY:
+            connection.executemany("INSERT OR IGNORE INTO %s VALUES (%s)" % (
+                table, ", ".join("?" * width)), [tuple(row) for row in carried[table]])
+    logger.info("Side index: change history of %d calendars carried over",
+                len(carried["sync_calendars"]))
 
 
 class _Transaction:

@@ -3,11 +3,11 @@ call, the office's lists, a building's entries. Callers never write SQL."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from typing import Iterable, Optional, Sequence
 
-from radicale_kamin.server.index.filters import BuildingMatch
+from radicale_kamin.server.index.filters import EventQuery
+from radicale_kamin.server.index.schema import FOLDED, PROPERTY_COLUMNS
 
 
 class Queries:
@@ -22,34 +22,50 @@ class Queries:
                                (calendar, uid)).fetchone() is not None
 
     def candidates(self, calendar: str, component: Optional[str], start: int, end: int,
-                   building: Optional["BuildingMatch"] = None) -> list[sqlite3.Row]:
-        """Items that may match a REPORT: a superset of Radicale's prefilter,
-        narrowed in SQL by a positive building text-match (the caller
-        decides exactly)."""
+                   query: Optional[EventQuery] = None) -> list[sqlite3.Row]:
+        """Items that may match a REPORT: a superset of Radicale's prefilter
+        (component, time range), narrowed by ``query`` where the index
+        knows the item's properties exactly (one VEVENT, ``props_exact``)."""
         # Exact ranges are found on the range index, reaching back by the
         # calendar's longest one; the others (recurring, to-dos) are few.
         span = self.db.execute(
             "SELECT max(range_end - range_start) FROM items WHERE calendar=? AND exact=1",
             (calendar,)).fetchone()[0] or 0
-        where = ["calendar=?", "((exact=1 AND range_start >= ? AND range_start < ?)"
+        where = ["calendar=?", "listed", "((exact=1 AND range_start >= ? AND range_start < ?)"
                  " OR (exact=0 AND range_start < ?))", "range_end > ?"]
         parameters: list = [calendar, start - span, end, end, start]
         if component is not None:
-            where.append("component=?")
+            where.append("(component=? OR component IS NULL)")     # NULL: Radicale tells
             parameters.append(component)
-        if building is not None and not building.negate:
-            if building.case_sensitive:
-                where.append("instr(buildings, ?) > 0")
-                parameters.append(building.text)
-            else:
-                # LIKE folds ASCII only: rows with other characters are kept
-                # for the exact (Python lower()) comparison.
-                pattern = re.sub(r"([\\%_])", r"\\\1", building.text)
-                where.append("(buildings LIKE ? ESCAPE '\\' OR buildings GLOB ?)")
-                parameters += ["%" + pattern + "%", "*[^\x01-\x7f]*"]
+        if query is not None:
+            condition, values = _query_sql(query)
+            where.append("(NOT (vevents = 1 AND props_exact) OR (%s))" % condition)
+            parameters += values
         return self.db.execute(
-            "SELECT href, exact, recurring, component, range_start, range_end, buildings"
-            " FROM items WHERE " + " AND ".join(where), parameters).fetchall()
+            "SELECT href, exact, recurring, component, range_start, range_end, vevents,"
+            " props_exact, etag, mtime_ns, length, size FROM items WHERE "
+            + " AND ".join(where), parameters).fetchall()
+
+    def listing(self, calendar: str, hrefs: Optional[Sequence[str]] = None
+                ) -> dict[str, tuple]:
+        """href → (ETag, component, mtime_ns, length, size) of every item
+        Radicale lists (or of those of ``hrefs``): what PROPFIND and
+        sync-collection answer."""
+        sql = ("SELECT href, etag, component, mtime_ns, length, size FROM items"
+               " WHERE calendar=? AND listed")
+        if hrefs is None or len(hrefs) > 500:
+            return {row[0]: row[1:] for row in self.db.execute(sql, (calendar,))}
+        return {row[0]: row[1:] for row in self.db.execute(
+            sql + " AND href IN (%s)" % ",".join("?" * len(hrefs)), (calendar, *hrefs))}
+
+    def hrefs_with_uid(self, calendar: str, uid: str) -> list[str]:
+        """The items of ``calendar`` Radicale lists with this UID."""
+        return [r[0] for r in self.db.execute(
+            "SELECT href FROM items WHERE calendar=? AND uid=? AND listed", (calendar, uid))]
+
+    def newest_mtime(self, calendar: str) -> Optional[int]:
+        return self.db.execute("SELECT max(mtime_ns) FROM items WHERE calendar=?",
+                               (calendar,)).fetchone()[0]
 
     def due_rows(self, calendars: Sequence[str], moment: int) -> list[sqlite3.Row]:
         """Entries whose due period contains ``moment``, but for deadlines a
@@ -149,3 +165,23 @@ class Queries:
             " OR (kind = 'deadline' AND formblatt IS NULL AND start <= ?)"
             " OR (kind = 'internal' AND outcome IS NULL AND work IN (%s)))" % works,
             (formblatt_before, *notice_works))
+
+def _query_sql(query: EventQuery) -> tuple[str, list]:
+    """The SQL condition of ``query`` on an item with one VEVENT whose
+    property columns are exact: a column holds its values \x1f-joined,
+    and no text a REPORT sends contains \x1f (XML has no such character),
+    so "a value contains t" is instr(column, t) > 0."""
+    conditions, parameters = [], []
+    for test in query.tests:
+        column = PROPERTY_COLUMNS[test.name]
+        if test.defined is not None:
+            conditions.append("%s IS %sNULL" % (column, "NOT " if test.defined else ""))
+            continue
+        parts = ["%s IS NOT NULL" % column]
+        for text in test.texts:
+            value = column if text.case_sensitive else "coalesce(%s%s, %s)" % (column, FOLDED,
+                                                                              column)
+            parts.append("instr(%s, ?) %s 0" % (value, "=" if text.negate else ">"))
+            parameters.append(text.text if text.case_sensitive else text.text.lower())
+        conditions.append("(%s)" % " AND ".join(parts))
+    return " AND ".join(conditions), parameters
