@@ -57,8 +57,8 @@ archive`` into the work folder, on ``PYTHONPATH``, config from it too), so
 that edits made in the shared work tree during the run do not mix in;
 ``--live-tree`` runs the work tree as it is. Progress goes to stderr, the
 table to stdout (and ``results.json`` with ``--keep``). A default run takes
-about 25–35 minutes on the 2-core box; ``--buildings 20000 --skip-stock``
-about 15.
+about 12–15 minutes on the 2-core box (2026-12-04); ``--buildings 20000
+--skip-stock`` about 12.
 """
 
 from __future__ import annotations
