@@ -479,3 +479,15 @@ def test_the_import_ledger_outlives_an_index_rebuild(store, office, storage_fold
     (storage_folder / "kamin-index.sqlite").unlink()
     result = reindexed_and_imported_again(tmp_path, storage_folder)
     assert "0 neu" in result.stdout and "1 auf dem Server gelöscht" in result.stdout
+
+
+def test_a_deleted_contact_stays_deleted_when_only_its_appointment_changed(store, office,
+                                                                          storage_folder, tmp_path):
+    run(store, DISTRICT)
+    contact = "/" + next(name for name in files(storage_folder, "anna/kontakte") if "FS-0101" in name)
+    assert office.request("DELETE", contact).status == 200
+    newer = changed_copy(tmp_path, DISTRICT, ("Messung Gastherme", "Messung Gastherme im Keller"))
+    again = run(store, newer, now=LATER)
+    assert again.written["deleted"] == 1 and again.written["created"] == 0
+    assert row(again, "Zeile 3").written == "updated"             # the appointment's notes changed
+    assert office.get(contact).status == 404

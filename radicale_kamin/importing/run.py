@@ -163,11 +163,13 @@ class Item:
         return [key_digest(key) for key in self.source.keys]
 
 
-def record_digest(record: ImportRecord) -> str:
-    """What the source says of a record, wherever in the file it stands: the
-    same record read again gives the same digest."""
+def record_digest(record: ImportRecord, of_contact: bool = False) -> str:
+    """What the source says of a record (``of_contact``: of its customer, not
+    of its appointment) — its content, not the keys that find it, nor where
+    in the file it stands: the same record read again gives the same digest."""
     said = dataclasses.asdict(record)
-    del said["line"]
+    for key in ("line", "source_id", "aliases") + (("entry",) if of_contact else ()):
+        del said[key]
     text = json.dumps(said, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
@@ -236,7 +238,7 @@ def _plan_contacts(planned: _Planned, records: list[ImportRecord], judged: dict[
             target, href, uid = hits[key] or (addressbook, uid + ".vcf", uid)
             planned.contacts[key] = Item(target, href, build.contact_text(writer, judged[id(writer)], uid),
                                          merge.Import(now, source, writer.line, keys[key]),
-                                         hits[key] is not None, "Kontakt", record_digest(writer))
+                                         hits[key] is not None, "Kontakt", record_digest(writer, of_contact=True))
             planned.contact_of.update((id(member), uid) for member in members)
             if writer.building:
                 planned.by_building[writer.building] = uid
