@@ -418,3 +418,9 @@ def test_the_linked_contact_completes_the_same_houses_address():
     # a complete own address is never replaced
     assert derive(internal(location="Altstadt 12, 84036 Landshut"),
                   contact=contact).location == "Altstadt 12, 84036 Landshut"
+
+
+def test_the_contact_completes_the_address_also_while_the_phone_is_missing():
+    contact = Contact(uid="c1", location="Altstadt 12, 84028 Landshut")
+    derived = derive(internal(location="Altstadt 12, Landshut", phone=None), contact=contact)
+    assert derived.location == "Altstadt 12, 84028 Landshut" and derived.missing == ("phone",)

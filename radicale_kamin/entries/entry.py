@@ -261,28 +261,30 @@ def _merged(entry: Entry, stored: Optional[Entry], contact: Optional[Contact],
     return merged, phone_from
 
 
-_VERDICT_RANK = {"red": 0, "orange": 1, "green": 2}
-
-
 def _completed_by_contact(merged: Entry, judged: AddressResult, contact: Optional[Contact],
                           judge: AddressJudge) -> tuple[Entry, AddressResult]:
     """The linked contact's address in place of the entry's own where both
     name the same house (street, number, town; the PLZ where both give one)
-    and the contact's is the more complete: staff who typed "Altstadt 12,
-    Landshut" in a calendar app need not look up the PLZ the office already
-    has. A phone typed behind the address keeps the entry's LOCATION."""
+    and the contact's lacks less: staff who typed "Altstadt 12, Landshut" in
+    a calendar app need not look up the PLZ the office already has. A phone
+    typed behind the address keeps the entry's LOCATION."""
     theirs_text = contact.location if contact is not None else None
     own_text = _blank_to_none(merged.location)
-    if not theirs_text or own_text is None or own_text == theirs_text or judged.verdict == "green":
+    if not theirs_text or own_text is None or own_text == theirs_text:
         return merged, judged
     if notes.phone_tail(own_text) is not None or judged.match_key() is None:
         return merged, judged
     theirs = judge({"address": theirs_text, "phone": _blank_to_none(merged.phone)})
     same_house = theirs.match_key() == judged.match_key() and (
         not judged.postcode or judged.postcode == theirs.postcode)
-    if same_house and _VERDICT_RANK[theirs.verdict] > _VERDICT_RANK[judged.verdict]:
+    if same_house and _address_gaps(theirs) < _address_gaps(judged):
         return replace(merged, location=theirs_text), theirs
     return merged, judged
+
+
+def _address_gaps(judged: AddressResult) -> set[str]:
+    """What the address lacks (``missing.FIELDS`` but the phone)."""
+    return set(missing_data((r.code for r in judged.reasons), phone_ok=True))
 
 
 def _phone_read_from_notes(entry: Entry, stored: Optional[Entry]) -> bool:
