@@ -5,10 +5,6 @@ deleted entries reach them, and nothing else is fetched again."""
 
 from __future__ import annotations
 
-import pathlib
-import subprocess
-import sys
-import textwrap
 import uuid
 
 import caldav
@@ -17,6 +13,7 @@ import requests
 
 import servers
 from conftest import event, ics, prop
+from syncing import vdirsyncer_of
 
 CAL = "/anna/termine/"
 AUTH = ("anna", "anna-demo")
@@ -67,36 +64,7 @@ def test_python_caldav_syncs_changes_and_deletions_by_token(server):
 
 @pytest.mark.e2e
 def test_vdirsyncer_follows_changes_and_deletions(server, tmp_path):
-    vdirsyncer = str(pathlib.Path(sys.executable).with_name("vdirsyncer"))
-    local = tmp_path / "local" / "termine"
-    local.mkdir(parents=True)
-    config = tmp_path / "config"
-    config.write_text(textwrap.dedent("""\
-        [general]
-        status_path = "{status}"
-
-        [pair kamin]
-        a = "local"
-        b = "server"
-        collections = null
-        conflict_resolution = "b wins"
-
-        [storage local]
-        type = "filesystem"
-        path = "{local}"
-        fileext = ".ics"
-
-        [storage server]
-        type = "caldav"
-        url = "{url}"
-        username = "anna"
-        password = "anna-demo"
-        """).format(status=tmp_path / "status", local=local, url=server + CAL))
-
-    def run(*args: str) -> None:
-        result = subprocess.run([vdirsyncer, "-c", str(config), *args], input="y\n",
-                                capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stdout + result.stderr
+    local, run = vdirsyncer_of(tmp_path, server + CAL)
 
     def texts() -> dict[str, str]:
         return {path.name: path.read_text() for path in local.iterdir()}

@@ -5,9 +5,6 @@ own uncoloured copy."""
 
 from __future__ import annotations
 
-import pathlib
-import subprocess
-import sys
 import textwrap
 import uuid
 
@@ -17,6 +14,7 @@ import requests
 
 import servers
 from conftest import Client, event, ics, prop
+from syncing import vdirsyncer_of
 from radicale_kamin.server import wsgi
 
 CAL = "/anna/termine/"
@@ -102,36 +100,7 @@ def test_python_caldav_client_gets_the_coloured_entry_on_its_next_sync(server):
 
 @pytest.mark.e2e
 def test_vdirsyncer_gets_the_coloured_entry_on_its_next_sync(server, tmp_path):
-    vdirsyncer = str(pathlib.Path(sys.executable).with_name("vdirsyncer"))
-    local = tmp_path / "local" / "termine"
-    local.mkdir(parents=True)
-    config = tmp_path / "config"
-    config.write_text(textwrap.dedent("""\
-        [general]
-        status_path = "{status}"
-
-        [pair kamin]
-        a = "local"
-        b = "server"
-        collections = null
-        conflict_resolution = "b wins"
-
-        [storage local]
-        type = "filesystem"
-        path = "{local}"
-        fileext = ".ics"
-
-        [storage server]
-        type = "caldav"
-        url = "{url}"
-        username = "anna"
-        password = "anna-demo"
-        """).format(status=tmp_path / "status", local=local, url=server + CAL))
-
-    def run(*args: str) -> None:
-        result = subprocess.run([vdirsyncer, "-c", str(config), *args], input="y\n",
-                                capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stdout + result.stderr
+    local, run = vdirsyncer_of(tmp_path, server + CAL)
 
     run("discover")
     run("sync")

@@ -60,12 +60,8 @@ class IndexedReads(compat.CollectionBase):
         index learns, should it still know the ETag of a lost cache entry."""
         if not self._is_calendar():
             return None
-        path = os.path.join(self.folder, href)
         try:
-            with open(path, "rb") as f:
-                raw = f.read()
-                stat = os.fstat(f.fileno())
-            text = raw.decode(self.encoding)
+            raw, stat, text = self._file(href)
         except (OSError, UnicodeDecodeError):
             return None
         plain = plain_item(text) if self.cache_key(raw, stat) == key else None
@@ -149,17 +145,21 @@ class IndexedReads(compat.CollectionBase):
             if item is not None:
                 yield item
 
+    def _file(self, href: str) -> tuple[bytes, os.stat_result, str]:
+        """The item file's bytes, their stat (one open: they belong
+        together for Radicale's cache key) and its text."""
+        with open(os.path.join(self.folder, href), "rb") as f:
+            raw = f.read()
+            stat = os.fstat(f.fileno())
+        return raw, stat, raw.decode(self.encoding)
+
     def _item_from_file(self, href: str) -> Optional[radicale_item.Item]:
         """The item Radicale would read from this file, read as the index
         reads it (its cache entry, else a plain entry as it is, else
         vobject) and without writing Radicale's cache: while a copied-in
         storage is indexed, requests read many files once."""
-        path = os.path.join(self.folder, href)
         try:
-            with open(path, "rb") as f:
-                raw = f.read()
-                stat = os.fstat(f.fileno())
-            text = raw.decode(self.encoding)
+            raw, stat, text = self._file(href)
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError):
