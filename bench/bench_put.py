@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import pathlib
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,29 +23,11 @@ import uuid
 
 import requests
 
+from benchkit import free_port, numbered_entry
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RADICALE = str(pathlib.Path(sys.executable).with_name("radicale"))
 AUTH = ("anna", "anna-demo")
-VTIMEZONE = (ROOT / "tests" / "fixtures" / "vtimezone_berlin.txt").read_text().strip()
-
-
-def entry(uid: str, n: int) -> bytes:
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//kamin bench//EN", VTIMEZONE,
-             "BEGIN:VEVENT", "UID:" + uid, "DTSTAMP:20261101T100000Z",
-             "DTSTART;TZID=Europe/Berlin:202612%02dT%02d0000" % (1 + n % 28, 8 + n % 9),
-             "DTEND;TZID=Europe/Berlin:202612%02dT%02d4500" % (1 + n % 28, 8 + n % 9),
-             "SUMMARY:Kehrung und Messung", "X-KAMIN-KIND:internal",
-             "X-KAMIN-BUILDING:LG-%05d" % n, "X-KAMIN-CUSTOMER:Kundin %d" % n,
-             "X-KAMIN-PHONE:089 %06d" % (100000 + n),
-             "LOCATION:Hauptstraße %d\\, 80331 München" % (1 + n % 200),
-             "END:VEVENT", "END:VCALENDAR"]
-    return ("\r\n".join(lines) + "\r\n").encode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -92,14 +73,15 @@ def run(entries: int, prefill: int, workdir: pathlib.Path) -> dict:
     try:
         for server in servers:
             for n in range(prefill):
-                server.put("pre-%d" % n, entry("pre-%d" % n, n))
+                server.put("pre-%d" % n, numbered_entry("pre-%d" % n, n))
         times = {s.name: {"create": [], "update": []} for s in servers}
         uids = [uuid.uuid4().hex for _ in range(entries)]
         for phase in ("create", "update"):
             for n, uid in enumerate(uids):
                 order = servers if n % 2 == 0 else servers[::-1]
                 for server in order:
-                    times[server.name][phase].append(server.put(uid, entry(uid, n + (phase == "update"))))
+                    text = numbered_entry(uid, n + (phase == "update"))
+                    times[server.name][phase].append(server.put(uid, text))
         return {s.name.split("-")[0]: {p: statistics.median(v) for p, v in times[s.name].items()}
                 for s in servers}
     finally:

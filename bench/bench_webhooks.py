@@ -30,7 +30,6 @@ import http.server
 import json
 import pathlib
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,8 @@ import uuid
 
 import requests
 
+from benchkit import free_port, numbered_entry
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from radicale_kamin.webhooks import signature  # noqa: E402
@@ -48,26 +49,6 @@ from radicale_kamin.webhooks import signature  # noqa: E402
 RADICALE = str(pathlib.Path(sys.executable).with_name("radicale"))
 AUTH = ("anna", "anna-demo")
 SECRET = "bench-secret-0123456789abcdef"
-VTIMEZONE = (ROOT / "tests" / "fixtures" / "vtimezone_berlin.txt").read_text().strip()
-
-
-def entry(uid: str, n: int, kind: str = "internal") -> bytes:
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//kamin bench//EN", VTIMEZONE,
-             "BEGIN:VEVENT", "UID:" + uid, "DTSTAMP:20261101T100000Z",
-             "DTSTART;TZID=Europe/Berlin:202612%02dT%02d0000" % (1 + n % 28, 8 + n % 9),
-             "DTEND;TZID=Europe/Berlin:202612%02dT%02d4500" % (1 + n % 28, 8 + n % 9),
-             "SUMMARY:Kehrung und Messung", "X-KAMIN-KIND:" + kind,
-             "X-KAMIN-BUILDING:LG-%05d" % n, "X-KAMIN-CUSTOMER:Kundin %d" % n,
-             "X-KAMIN-PHONE:089 %06d" % (100000 + n),
-             "LOCATION:Hauptstraße %d\\, 80331 München" % (1 + n % 200),
-             "END:VEVENT", "END:VCALENDAR"]
-    return ("\r\n".join(lines) + "\r\n").encode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Receiver:
@@ -239,14 +220,14 @@ def main() -> None:
             for n, uid in enumerate(uids):
                 order = (hooked, plain) if n % 2 == 0 else (plain, hooked)
                 for server in order:
-                    sent, took = server.put(uid, entry(uid, n, kind))
+                    sent, took = server.put(uid, numbered_entry(uid, n, kind))
                     put_times[("hooked" if server is hooked else "plain", phase)].append(took)
                     if server is hooked:
                         arrived = receiver.wait((uid, state))
                         delays[phase].append(arrived - sent)
                         after_answer.append(arrived - (sent + took))
         burst_uids = [uuid.uuid4().hex for _ in range(args.burst)]
-        sent_at = {uid: hooked.put(uid, entry(uid, n))[0] for n, uid in enumerate(burst_uids)}
+        sent_at = {uid: hooked.put(uid, numbered_entry(uid, n))[0] for n, uid in enumerate(burst_uids)}
         burst = [receiver.wait((uid, "planned"), 120) - sent_at[uid] for uid in burst_uids]
         print("Delay from a PUT to its delivered entry.state-changed (sequential)")
         for phase in ("create", "update"):

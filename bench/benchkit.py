@@ -100,6 +100,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_VTIMEZONE = (ROOT / "tests" / "fixtures" / "vtimezone_berlin.txt").read_text().strip()
+
+
+def numbered_entry(uid: str, n: int, kind: str = "internal") -> bytes:
+    """The ``n``-th appointment of the PUT benchmarks: one customer of
+    its own, a VTIMEZONE, a time in December 2026."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//kamin bench//EN", _VTIMEZONE,
+             "BEGIN:VEVENT", "UID:" + uid, "DTSTAMP:20261101T100000Z",
+             "DTSTART;TZID=Europe/Berlin:202612%02dT%02d0000" % (1 + n % 28, 8 + n % 9),
+             "DTEND;TZID=Europe/Berlin:202612%02dT%02d4500" % (1 + n % 28, 8 + n % 9),
+             "SUMMARY:Kehrung und Messung", "X-KAMIN-KIND:" + kind,
+             "X-KAMIN-BUILDING:LG-%05d" % n, "X-KAMIN-CUSTOMER:Kundin %d" % n,
+             "X-KAMIN-PHONE:089 %06d" % (100000 + n),
+             "LOCATION:Hauptstraße %d\\, 80331 München" % (1 + n % 200),
+             "END:VEVENT", "END:VCALENDAR"]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
 def password(user: str) -> str:
     return user + "-demo"
 
