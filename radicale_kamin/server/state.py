@@ -9,9 +9,9 @@ drop them, so they live here, in ``kamin-state.sqlite`` beside the index:
 
 * never rebuilt — a newer layout is reached by migrations that keep the
   rows. Each concern (holds and leases here; settings, the change log,
-  the webhook outbox in their own modules) registers its own list of
-  migrations under a name (``register_schema``), applied in order, its
-  version kept in ``meta`` — so concerns grow independently;
+  the webhook outbox, the import ledger in their own modules) registers
+  its own list of migrations under a name (``register_schema``), applied
+  in order, its version kept in ``meta`` — so concerns grow independently;
 * ``synchronous=FULL``: what was acknowledged survives a power loss;
 * shared by every server process (SQLite's locking), each request borrowing
   a connection from a small pool for as long as it needs one.
