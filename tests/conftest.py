@@ -51,6 +51,20 @@ def load_config(storage_folder: pathlib.Path, **sections) -> config.Configuratio
     return configuration
 
 
+def plugin_and_stock(folder: pathlib.Path, *calendars: str) -> list["Client"]:
+    """anna's clients of the plugin and of stock Radicale, in process, each on
+    a storage of its own with ``calendars`` made: for answers compared with
+    stock's."""
+    clients = []
+    for name, storage_type in (("kamin", "radicale_kamin.storage"), ("stock", "multifilesystem")):
+        client = Client(Application(load_config(folder / name, storage={"type": storage_type})),
+                        "anna")
+        for calendar in calendars:
+            assert client.mkcalendar(calendar).status == 201
+        clients.append(client)
+    return clients
+
+
 class Response:
     def __init__(self, status: str, headers: list, body: bytes):
         self.status = int(status.split()[0])

@@ -12,9 +12,8 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from radicale import Application
 
-from conftest import Client, ics, load_config
+from conftest import ics, plugin_and_stock
 
 CAL = "/anna/termine/"
 DAV, CALDAV = "{DAV:}", "{urn:ietf:params:xml:ns:caldav}"
@@ -56,15 +55,11 @@ def expand_query(start: str, end: str, etag: bool = True) -> str:
 
 @pytest.fixture
 def both(tmp_path):
-    clients = []
-    for name, storage_type in (("kamin", "radicale_kamin.storage"), ("stock", "multifilesystem")):
-        client = Client(Application(load_config(tmp_path / name, storage={"type": storage_type})),
-                        "anna")
-        assert client.mkcalendar(CAL).status == 201
+    clients = plugin_and_stock(tmp_path, CAL)
+    for client in clients:
         for key, body in SERIES.items():
             assert client.put(CAL + key + ".ics", ics(body, timezone=True)).status == 201
         assert client.put(CAL + "override.ics", OVERRIDE).status == 201
-        clients.append(client)
     return clients
 
 

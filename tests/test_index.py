@@ -7,7 +7,7 @@ import re
 import pytest
 from radicale import Application
 
-from conftest import Client, event, ics, load_config
+from conftest import Client, event, ics, load_config, plugin_and_stock
 from radicale_kamin.entries.facts import item_facts
 
 CAL = "/anna/termine/"
@@ -81,14 +81,10 @@ QUERIES = [
 @pytest.fixture
 def both(tmp_path):
     """The plugin and stock Radicale, each with the same entries."""
-    clients = []
-    for name, storage_type in (("kamin", "radicale_kamin.storage"), ("stock", "multifilesystem")):
-        app = Application(load_config(tmp_path / name, storage={"type": storage_type}))
-        client = Client(app, "anna")
-        assert client.mkcalendar(CAL).status == 201
+    clients = plugin_and_stock(tmp_path, CAL)
+    for client in clients:
         for number, body in enumerate(ENTRIES):
             assert client.put(CAL + "e%d.ics" % number, ics(body, timezone=True)).status == 201
-        clients.append(client)
     return clients
 
 

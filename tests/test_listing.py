@@ -12,7 +12,7 @@ import textwrap
 import pytest
 from radicale import Application
 
-from conftest import Client, event, ics, load_config
+from conftest import Client, event, ics, load_config, plugin_and_stock
 from radicale_kamin.server import listing
 
 CAL = "/anna/termine/"
@@ -186,14 +186,7 @@ def test_a_users_home_lists_its_calendars(filled, stock):
 @pytest.fixture
 def both(tmp_path):
     """The plugin and stock Radicale, each in a folder of its own."""
-    clients = []
-    for name, storage_type in (("kamin", "radicale_kamin.storage"), ("stock", "multifilesystem")):
-        client = Client(Application(load_config(tmp_path / name, storage={"type": storage_type})),
-                        "anna")
-        assert client.mkcalendar(CAL).status == 201
-        assert client.mkcalendar(OTHER).status == 201
-        clients.append(client)
-    return clients
+    return plugin_and_stock(tmp_path, CAL, OTHER)
 
 
 def on_both(both, method, path, body="", **headers):
