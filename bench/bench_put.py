@@ -23,7 +23,7 @@ import uuid
 
 import requests
 
-from benchkit import free_port, numbered_entry
+from benchkit import free_port, numbered_entry, wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RADICALE = str(pathlib.Path(sys.executable).with_name("radicale"))
@@ -45,12 +45,7 @@ class Server:
                                         stderr=subprocess.DEVNULL)
         self.session = requests.Session()
         self.session.auth = AUTH
-        for _ in range(400):
-            try:
-                self.session.get(self.url + "/.web/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
+        wait_for(self.url, self.process, "the %s server" % name)
         response = self.session.request("MKCALENDAR", self.url + "/anna/termine/")
         assert response.status_code == 201, response.status_code
 

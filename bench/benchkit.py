@@ -100,6 +100,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for(url: str, process: subprocess.Popen, what: str) -> None:
+    """Until the server at ``url`` answers; SystemExit naming ``what`` when
+    its process exits first or it never answers (30 s)."""
+    for _ in range(600):
+        if process.poll() is not None:
+            raise SystemExit("%s exited" % what)
+        try:
+            requests.get(url + "/.web/", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise SystemExit("%s does not answer" % what)
+
+
 _VTIMEZONE = (ROOT / "tests" / "fixtures" / "vtimezone_berlin.txt").read_text().strip()
 
 
@@ -176,14 +190,7 @@ class Server:
         self.log = open(self.workdir / ("%s.log" % self.name), "a", encoding="utf-8")
         self.process = subprocess.Popen(args, cwd=CODE, env=child_env(),
                                         stdout=self.log, stderr=self.log)
-        for _ in range(600):
-            if self.process.poll() is not None:
-                raise SystemExit("%s server exited; see %s" % (self.name, self.log.name))
-            try:
-                requests.get(self.url + "/.web/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
+        wait_for(self.url, self.process, "%s server, see %s" % (self.name, self.log.name))
         self.sessions = {}
         for user in USERS:
             session = requests.Session()
